@@ -1,0 +1,162 @@
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// The encoders here write JSON by hand: the field order is fixed (type, ts,
+// do first, as upstream) and the hot path of an emitter allocates nothing.
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
+// encoding/json does; HTML characters are not escaped.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		// U+2028 and U+2029 are valid JSON but break JavaScript parsers.
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// appendTime appends t as a quoted "ts" value.
+func appendTime(dst []byte, t time.Time) []byte {
+	dst = append(dst, '"')
+	dst = t.UTC().AppendFormat(dst, TimeLayout)
+	return append(dst, '"')
+}
+
+// appendFloat appends f the way encoding/json formats a float64.
+func appendFloat(dst []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// Clean up e-09 to e-9, as encoding/json does.
+		n := len(dst)
+		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}
+
+// appendIdentity appends the "do" object.
+func appendIdentity(dst []byte, id Identity) []byte {
+	dst = append(dst, `{"id":`...)
+	dst = AppendString(dst, id.ID)
+	dst = appendOptString(dst, "name", id.Name)
+	dst = appendOptString(dst, "class", id.Class)
+	dst = appendOptString(dst, "colo", id.Colo)
+	dst = appendOptString(dst, "worker", id.Worker)
+	return append(dst, '}')
+}
+
+// appendHeader opens the object and writes type, ts, do and (when set) id.
+func appendHeader(dst []byte, typ string, ts time.Time, do Identity, id string, env Envelope) []byte {
+	dst = append(dst, `{"type":`...)
+	dst = AppendString(dst, typ)
+	dst = append(dst, `,"ts":`...)
+	dst = appendTime(dst, pickTime(ts, env.TS))
+	dst = append(dst, `,"do":`...)
+	dst = appendIdentity(dst, pickIdentity(do, env.DO))
+	if id := pickString(id, env.ID); id != "" {
+		dst = append(dst, `,"id":`...)
+		dst = AppendString(dst, id)
+	}
+	return dst
+}
+
+// appendKey appends ,"name": .
+func appendKey(dst []byte, name string) []byte {
+	dst = append(dst, ',', '"')
+	dst = append(dst, name...)
+	return append(dst, '"', ':')
+}
+
+func appendOptString(dst []byte, name, v string) []byte {
+	if v == "" {
+		return dst
+	}
+	dst = appendKey(dst, name)
+	return AppendString(dst, v)
+}
+
+func appendBool(dst []byte, name string, v bool) []byte {
+	dst = appendKey(dst, name)
+	return strconv.AppendBool(dst, v)
+}
+
+// appendRaw appends an already encoded JSON value when it is not empty.
+func appendRaw(dst []byte, name string, v json.RawMessage) []byte {
+	if len(v) == 0 {
+		return dst
+	}
+	dst = appendKey(dst, name)
+	return append(dst, v...)
+}
+
+// appendAny appends v encoded with encoding/json.
+func appendAny(dst []byte, name string, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return dst, fmt.Errorf("%w: field %q: %v", ErrInvalidEvent, name, err)
+	}
+	dst = appendKey(dst, name)
+	return append(dst, b...), nil
+}
+
+// marshal is the MarshalJSON of every event: AppendJSON with no defaults.
+func marshal(ev Event) ([]byte, error) {
+	return ev.AppendJSON(nil, Envelope{})
+}
