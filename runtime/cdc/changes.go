@@ -1,0 +1,174 @@
+package cdc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Op is the kind of a change.
+type Op string
+
+// The three kinds of change.
+const (
+	OpInsert Op = "insert"
+	OpUpdate Op = "update"
+	OpDelete Op = "delete"
+)
+
+// EventType returns the event type of the change: "collection.insert", ...
+func (o Op) EventType() string { return "collection." + string(o) }
+
+// Change is one entry of a collection's change log, typed.
+type Change[T any] struct {
+	// Op says what happened.
+	Op Op
+	// Collection names the collection.
+	Collection string
+	// DocID is the document's id.
+	DocID string
+	// Doc is the document after the change (nil for a delete).
+	Doc *T
+	// Prev is the document before the change (nil for an insert).
+	Prev *T
+	// Bookmark marks the change in the store's log.
+	Bookmark Bookmark
+	// TS is when the change was written, in UTC, to the millisecond.
+	TS time.Time
+}
+
+// RawChange is one entry of the change log with its documents as JSON, as
+// the emitter ships it.
+type RawChange struct {
+	// Op says what happened.
+	Op Op
+	// Collection names the collection.
+	Collection string
+	// DocID is the document's id.
+	DocID string
+	// Doc is the document after the change (nil for a delete).
+	Doc json.RawMessage
+	// Prev is the document before the change (nil for an insert).
+	Prev json.RawMessage
+	// Bookmark marks the change in the store's log.
+	Bookmark Bookmark
+	// TS is when the change was written, in UTC, to the millisecond.
+	TS time.Time
+}
+
+const changeColumns = `seq, ts, collection, doc_id, op, doc, prev`
+
+// ChangesAfter returns at most limit changes of every collection written
+// after the bookmark after, in bookmark order. Pruned changes are gone.
+func (s *Store) ChangesAfter(ctx context.Context, after Bookmark, limit int) ([]RawChange, error) {
+	return readChanges(ctx, s.reader, "", after, limit)
+}
+
+// ChangesAfter is Store.ChangesAfter inside the transaction.
+func (t *Tx) ChangesAfter(ctx context.Context, after Bookmark, limit int) ([]RawChange, error) {
+	return readChanges(ctx, t.tx, "", after, limit)
+}
+
+// PruneChanges deletes the changes up to and including through (the
+// emitter calls it for what every sink has delivered) and returns how many
+// it deleted. The newest change is always kept: it is what keeps bookmarks
+// increasing after a prune.
+func (s *Store) PruneChanges(ctx context.Context, through Bookmark) (int64, error) {
+	seq, err := through.Seq()
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.writer.ExecContext(ctx, `DELETE FROM cdc_changes WHERE seq <= ? AND seq < (SELECT MAX(seq) FROM cdc_changes)`, seq)
+	if err != nil {
+		return 0, fmt.Errorf("cdc: prune: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("cdc: prune: %w", err)
+	}
+	return n, nil
+}
+
+func readChanges(ctx context.Context, q queryer, collection string, after Bookmark, limit int) ([]RawChange, error) {
+	seq, err := after.Seq()
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, fmt.Errorf("%w: limit %d must be positive", ErrInvalidOptions, limit)
+	}
+	query := `SELECT ` + changeColumns + ` FROM cdc_changes WHERE seq > ? ORDER BY seq LIMIT ?`
+	args := []any{seq, limit}
+	if collection != "" {
+		query = `SELECT ` + changeColumns + ` FROM cdc_changes WHERE collection = ? AND seq > ? ORDER BY seq LIMIT ?`
+		args = []any{collection, seq, limit}
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cdc: changes: %w", err)
+	}
+	defer rows.Close()
+	var out []RawChange
+	for rows.Next() {
+		var (
+			c        RawChange
+			seq, ts  int64
+			op       string
+			doc, prv []byte
+		)
+		if err := rows.Scan(&seq, &ts, &c.Collection, &c.DocID, &op, &doc, &prv); err != nil {
+			return nil, fmt.Errorf("cdc: changes: %w", err)
+		}
+		c.Op = Op(op)
+		c.Bookmark = BookmarkFromSeq(seq)
+		c.TS = time.UnixMilli(ts).UTC()
+		if doc != nil {
+			c.Doc = json.RawMessage(doc)
+		}
+		if prv != nil {
+			c.Prev = json.RawMessage(prv)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cdc: changes: %w", err)
+	}
+	return out, nil
+}
+
+// Changes returns at most limit changes of this collection written after
+// the bookmark after (the zero Bookmark reads from the start), oldest first.
+func (c *Collection[T]) Changes(ctx context.Context, after Bookmark, limit int) ([]Change[T], error) {
+	raws, err := readChanges(ctx, c.reads(), c.t.name, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Change[T], len(raws))
+	for i, r := range raws {
+		ch, err := DecodeChange[T](r)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ch
+	}
+	return out, nil
+}
+
+// DecodeChange types a raw change.
+func DecodeChange[T any](r RawChange) (Change[T], error) {
+	ch := Change[T]{Op: r.Op, Collection: r.Collection, DocID: r.DocID, Bookmark: r.Bookmark, TS: r.TS}
+	if r.Doc != nil {
+		ch.Doc = new(T)
+		if err := json.Unmarshal(r.Doc, ch.Doc); err != nil {
+			return ch, fmt.Errorf("%w: change %s of %s/%s: %v", ErrDecode, r.Bookmark, r.Collection, r.DocID, err)
+		}
+	}
+	if r.Prev != nil {
+		ch.Prev = new(T)
+		if err := json.Unmarshal(r.Prev, ch.Prev); err != nil {
+			return ch, fmt.Errorf("%w: change %s of %s/%s: %v", ErrDecode, r.Bookmark, r.Collection, r.DocID, err)
+		}
+	}
+	return ch, nil
+}
