@@ -252,7 +252,6 @@ func prefixUpperBound(prefix string) (string, bool) {
 }
 
 var (
-	timeType          = reflect.TypeFor[time.Time]()
 	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 )
