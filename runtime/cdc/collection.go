@@ -87,12 +87,21 @@ func (c *Collection[T]) With(tx *Tx) *Collection[T] {
 	return &Collection[T]{store: c.store, t: c.t, tx: tx}
 }
 
-// writer runs a statement shared by the collection on the right connection.
+// stmt returns a writer statement bound to the collection's transaction, if any.
 func (c *Collection[T]) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt {
 	if c.tx != nil {
 		return c.tx.stmt(ctx, s)
 	}
 	return s
+}
+
+// readStmt picks the read pool's statement, or the writer's copy bound to
+// the transaction (whose reads must see its writes).
+func (c *Collection[T]) readStmt(ctx context.Context, pool, writer *sql.Stmt) *sql.Stmt {
+	if c.tx != nil {
+		return c.tx.stmt(ctx, writer)
+	}
+	return pool
 }
 
 // reads returns what ad-hoc reads run on.
@@ -164,7 +173,7 @@ func (c *Collection[T]) Get(ctx context.Context, id string) (doc T, ok bool, err
 		return doc, false, err
 	}
 	var raw []byte
-	err = c.stmt(ctx, c.t.get).QueryRowContext(ctx, id).Scan(&raw)
+	err = c.readStmt(ctx, c.t.get, c.t.getW).QueryRowContext(ctx, id).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return doc, false, nil
 	}
@@ -183,7 +192,7 @@ func (c *Collection[T]) Has(ctx context.Context, id string) (bool, error) {
 		return false, err
 	}
 	var one int
-	err := c.stmt(ctx, c.t.has).QueryRowContext(ctx, id).Scan(&one)
+	err := c.readStmt(ctx, c.t.has, c.t.hasW).QueryRowContext(ctx, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

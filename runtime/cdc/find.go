@@ -49,26 +49,20 @@ func (c *Collection[T]) query(columns string, filter Filter, opts FindOptions) (
 	return b.sql.String(), b.args, nil
 }
 
-// run runs a read query through the statement cache, inside the bound
-// transaction when there is one.
+// run runs a read query: through the statement cache on the read pool, or
+// in the bound transaction (whose connection is busy, so nothing can be
+// prepared on the pool meanwhile).
 func (c *Collection[T]) run(ctx context.Context, query string, args []any) (*sql.Rows, error) {
-	db := c.store.reader
 	if c.tx != nil {
-		db = c.store.writer
+		return c.tx.tx.QueryContext(ctx, query, args...)
 	}
-	stmt, cached, err := c.t.cachedQuery(ctx, db, query)
+	stmt, cached, err := c.t.cachedQuery(ctx, c.store.reader, query)
 	if err != nil {
 		return nil, err
 	}
 	if !cached {
 		// Closing a statement waits for its open rows, so it closes with them.
 		defer stmt.Close()
-	}
-	if c.tx != nil {
-		if !cached {
-			return c.tx.tx.QueryContext(ctx, query, args...)
-		}
-		stmt = c.tx.stmt(ctx, stmt)
 	}
 	return stmt.QueryContext(ctx, args...)
 }

@@ -19,6 +19,8 @@ type tables struct {
 	delete *sql.Stmt // writer: delete one document
 	get    *sql.Stmt // reader: one document by id
 	has    *sql.Stmt // reader: whether an id exists
+	getW   *sql.Stmt // writer: get, for reads inside a transaction
+	hasW   *sql.Stmt // writer: has, for reads inside a transaction
 
 	// queries caches prepared Find and Count statements by SQL text: a
 	// filter's shape repeats while its values change, and parsing costs more
@@ -129,6 +131,8 @@ func (s *Store) tablesFor(ctx context.Context, name string) (*tables, error) {
 		{s.writer, &t.delete, `DELETE FROM ` + t.table + ` WHERE id = ?1`},
 		{s.reader, &t.get, `SELECT doc FROM ` + t.table + ` WHERE id = ?1`},
 		{s.reader, &t.has, `SELECT 1 FROM ` + t.table + ` WHERE id = ?1`},
+		{s.writer, &t.getW, `SELECT doc FROM ` + t.table + ` WHERE id = ?1`},
+		{s.writer, &t.hasW, `SELECT 1 FROM ` + t.table + ` WHERE id = ?1`},
 	}
 	for _, p := range prepare {
 		stmt, err := p.db.PrepareContext(ctx, p.text)
@@ -143,7 +147,7 @@ func (s *Store) tablesFor(ctx context.Context, name string) (*tables, error) {
 }
 
 func (t *tables) close() {
-	for _, s := range []*sql.Stmt{t.upsert, t.delete, t.get, t.has} {
+	for _, s := range []*sql.Stmt{t.upsert, t.delete, t.get, t.has, t.getW, t.hasW} {
 		if s != nil {
 			s.Close()
 		}
