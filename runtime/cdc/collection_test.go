@@ -308,7 +308,7 @@ func TestBookmarkFormat(t *testing.T) {
 			t.Errorf("ParseBookmark(%q) = %v", bad, err)
 		}
 	}
-	if seq, err := cdc.BookmarkFromSeq(1<<62).Seq(); err != nil || seq != 1<<62 {
+	if seq, err := cdc.BookmarkFromSeq(1 << 62).Seq(); err != nil || seq != 1<<62 {
 		t.Fatalf("Seq = %d, %v", seq, err)
 	}
 }
