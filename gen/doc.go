@@ -1,0 +1,66 @@
+// Package gen is the code generator behind cmd/eventsgen: it loads Go
+// packages, finds the struct types annotated with
+//
+//	//events:collection [name]
+//
+// in their doc comment, builds a model of their JSON fields, and renders one
+// file per package (events_gen.go by default) that binds each type to the
+// generic runtime in runtime/cdc: a typed collection (<T>Collection,
+// New<T>Collection), its typed change event (<T>Change) and typed fields for
+// filters and orders (<T>Where, of type <T>Fields), and DuckDB queries over
+// its history in the lakehouse (<T>Lake).
+//
+// The generated code is thin: every method forwards to cdc.Collection[T].
+// What only the generator can add is types: a filter on a field takes
+// arguments of the field's Go type, so a wrong-typed filter does not compile.
+//
+// # Fields
+//
+// Fields follow encoding/json: the json tag names them, `json:"-"` and
+// unexported fields are skipped, embedded structs are promoted (the
+// shallowest field of a name wins), and a nested struct is reached by its
+// dot path (UserWhere.Address.City). Each field gets the cdc field type that
+// gives exactly the predicates that make sense for it:
+//
+//	string kinds (and string enums)   cdc.StringField[V]   Eq Ne In Gt Gte Lt Lte Contains HasPrefix
+//	integer and float kinds           cdc.OrderedField[V]  Eq Ne In Gt Gte Lt Lte
+//	time.Time                         cdc.TimeField        Eq Ne In Gt Gte Lt Lte (as instants)
+//	bool, slices, arrays, string-keyed maps, json.RawMessage and types
+//	with their own MarshalJSON or MarshalText
+//	                                  cdc.Field[V]         Eq Ne In
+//
+// All of them have IsNull, NotNull, Asc and Desc. A pointer field is typed
+// as its element. A nested struct gets a fields type of its own
+// (<T><Path>Fields) that also embeds cdc.Field of the whole struct, so
+// UserWhere.Address.IsNull() works too.
+//
+// The events tag adds options: `events:"index"` indexes the field
+// (cdc.WithIndex in New<T>Collection) and `events:"-"` leaves it out of
+// <T>Where (the field is still stored; use it for fields the generator does
+// not support, such as interfaces).
+//
+// # Lake queries
+//
+// Each collection also gets <T>Lake, DuckDB queries over its change events
+// in the lakehouse (package lakesql runs them): the history of one
+// document (History), the state of the collection as of a time (StateAt)
+// or a bookmark (StateAtBookmark), and the changes in a time range
+// (Changes), each also as SQL (HistorySQL, ...). Their columns are
+// lakesql's metadata columns, then one typed column per top-level field of
+// T, named by its JSON name and typed from the Go type: VARCHAR (strings,
+// []byte, MarshalText types), BIGINT (signed and small unsigned integers),
+// UBIGINT (uint, uint64, uintptr), DOUBLE, BOOLEAN, TIMESTAMP (time.Time,
+// in UTC; TIMESTAMPTZ inside structs and lists), T[] (slices, arrays),
+// STRUCT (structs), MAP(VARCHAR, T) (string-keyed maps) or JSON (anything
+// without a fixed shape: json.RawMessage, MarshalJSON types, interfaces,
+// recursive types).
+//
+// # Errors
+//
+// Unsupported field types (channels, functions, complex numbers, maps whose
+// keys are not strings, interfaces), an annotation on a type that is not a
+// struct, two collections with one name, invalid collection names, two
+// fields with one JSON name (or one Go name) and a package without any
+// annotated type are reported as Errors, each with a file:line:col
+// position; nothing is written when there is any.
+package gen
