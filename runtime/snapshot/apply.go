@@ -1,0 +1,97 @@
+package snapshot
+
+import (
+	"context"
+	"os"
+	"slices"
+
+	"github.com/dotdo/events/runtime/cdc"
+)
+
+// RestoreResult describes what Restore did.
+type RestoreResult struct {
+	// Collections are the collections restored, sorted; collections of the
+	// store that are not among them were emptied.
+	Collections []string
+	// TotalDocs is the number of documents the store holds afterwards.
+	TotalDocs int
+	// Inserted, Updated and Deleted count the documents the restore changed
+	// (each one change in the log); identical documents are left alone.
+	Inserted, Updated, Deleted int
+	// Bookmark is the store's bookmark after the restore: its last change.
+	Bookmark cdc.Bookmark
+}
+
+// goal is the state a restore brings the store to: a checked snapshot
+// body (or none: empty collections) with an overlay of documents on top.
+type goal struct {
+	body        *os.File // nil: start from nothing
+	collections []string // the body's collections
+	overlay     map[string][]overlayEntry
+}
+
+// names returns the collections of the target state, sorted.
+func (t goal) names() []string {
+	names := slices.Clone(t.collections)
+	for c := range t.overlay {
+		names = append(names, c)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// apply brings store to t in one transaction. Collections the target needs
+// and the store lacks are created first, outside it: cdc cannot create a
+// usable collection inside a transaction. If the transaction then fails they
+// stay, empty, and nothing else changes.
+func apply(ctx context.Context, store *cdc.Store, t goal) (RestoreResult, error) {
+	want := t.names()
+	var res RestoreResult
+	err := updateWithHandles(ctx, store, want, func(tx *cdc.Tx, names []string, h handles) error {
+		var n counts
+		done := map[string]bool{}
+		var m *merger
+		if t.body != nil {
+			v := visitor{
+				begin: func(c string) error {
+					done[c] = true
+					m = newMerger(ctx, h[c].With(tx), t.overlay[c], &n)
+					return nil
+				},
+				row: func(id string, doc []byte) error { return m.push(id, doc) },
+				end: func(string) error { return m.finish() },
+			}
+			if _, err := readBody(t.body, v, false); err != nil {
+				return err
+			}
+		}
+		// Then the overlay's collections the body lacks, and last every
+		// other collection of the store, which the target has empty.
+		for _, c := range slices.Concat(want, names) {
+			if done[c] {
+				continue
+			}
+			done[c] = true
+			if err := newMerger(ctx, h[c].With(tx), t.overlay[c], &n).finish(); err != nil {
+				return err
+			}
+		}
+		bm, err := tx.Bookmark(ctx)
+		if err != nil {
+			return err
+		}
+		res = RestoreResult{
+			Collections: want,
+			TotalDocs:   n.docs,
+			Inserted:    n.inserted,
+			Updated:     n.updated,
+			Deleted:     n.deleted,
+			Bookmark:    bm,
+		}
+		return nil
+	})
+	if err != nil {
+		return RestoreResult{}, err
+	}
+	return res, nil
+}

@@ -1,0 +1,56 @@
+package snapshot
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/dotdo/events"
+	"github.com/dotdo/events/runtime/lake"
+)
+
+// ContentType is the content type of snapshot objects.
+const ContentType = "application/json"
+
+// Metadata keys of snapshot objects: the upstream ones (doId, timestamp,
+// collections, docCount) and this package's bookmark and layout version.
+const (
+	MetaDOID        = "doId"
+	MetaTimestamp   = "timestamp"
+	MetaCollections = "collections"
+	MetaDocCount    = "docCount"
+	MetaBookmark    = "bookmark"
+	MetaVersion     = "version"
+)
+
+// metadata is the metadata of a snapshot object. Collection names are
+// comma-separated, as upstream; when they do not all fit in the metadata
+// limit, only the first that fit are listed (the body has them all).
+func metadata(id string, res Result) map[string]string {
+	m := map[string]string{
+		MetaDOID:      id,
+		MetaTimestamp: events.FormatTime(res.Timestamp),
+		MetaDocCount:  strconv.Itoa(res.TotalDocs),
+		MetaBookmark:  string(res.Bookmark),
+		MetaVersion:   strconv.Itoa(Version),
+	}
+	used := len(MetaCollections)
+	for k, v := range m {
+		used += len(k) + len(v)
+	}
+	var b strings.Builder
+	for _, c := range res.Collections {
+		extra := len(c)
+		if b.Len() > 0 {
+			extra++
+		}
+		if used+b.Len()+extra > lake.MaxMetadataSize {
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(c)
+	}
+	m[MetaCollections] = b.String()
+	return m
+}
