@@ -1,0 +1,96 @@
+package emitter
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Errors returned by the emitter; match them with errors.Is.
+var (
+	// ErrInvalidOptions is matched by every error of New about its Options.
+	ErrInvalidOptions = errors.New("emitter: invalid options")
+	// ErrClosed is returned by Emit and the other methods after Close.
+	ErrClosed = errors.New("emitter: closed")
+	// ErrBacklogFull is returned by Emit when Options.MaxBacklog events wait
+	// for delivery: the event is refused (and counted in Stats.Rejected), never
+	// dropped silently.
+	ErrBacklogFull = errors.New("emitter: backlog full")
+	// ErrCDCDisabled is returned by EmitChange when Options.CDC is off.
+	ErrCDCDisabled = errors.New("emitter: CDC is off")
+	// ErrDelivery is matched by every error about a failed send to a sink;
+	// errors.As gives the *DeliveryError.
+	ErrDelivery = errors.New("emitter: delivery failed")
+)
+
+// DeliveryError describes a failed send of one batch to one sink.
+type DeliveryError struct {
+	// Sink is "http" or "lake".
+	Sink string
+	// Status is the HTTP status of the response, 0 when there was none.
+	Status int
+	// Permanent reports that the batch was rejected for good (HTTP 4xx other
+	// than 408 and 429, or an event the lake cannot store): it is dead-lettered
+	// and delivery goes on with the next batch. Otherwise the batch is retried.
+	Permanent bool
+	// RetryAfter is the delay the server asked for (Retry-After), 0 if none.
+	RetryAfter time.Duration
+	// Msg says what happened; it never holds the API key.
+	Msg string
+	// Err is the underlying error, when there is one.
+	Err error
+}
+
+// Error implements error.
+func (e *DeliveryError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "emitter: %s sink: ", e.Sink)
+	if e.Status != 0 {
+		fmt.Fprintf(&b, "status %d: ", e.Status)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Is makes every DeliveryError match ErrDelivery.
+func (e *DeliveryError) Is(target error) bool { return target == ErrDelivery }
+
+// Unwrap returns the underlying error.
+func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// redactor removes a secret from messages.
+type redactor struct{ secret string }
+
+// clean returns s with every occurrence of the secret replaced.
+func (r redactor) clean(s string) string {
+	if r.secret == "" || !strings.Contains(s, r.secret) {
+		return s
+	}
+	return strings.ReplaceAll(s, r.secret, "[REDACTED]")
+}
+
+// redactedError hides a secret in an underlying error's text while keeping
+// it matchable with errors.Is. It has no Unwrap on purpose: the wrapped
+// error's own text holds the secret.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+
+// Is reports whether the hidden error matches target.
+func (e *redactedError) Is(target error) bool { return errors.Is(e.err, target) }
+
+// wrap returns err with the secret removed from its text, or nil.
+func (r redactor) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if clean := r.clean(msg); clean != msg {
+		return &redactedError{msg: clean, err: err}
+	}
+	return err
+}

@@ -1,0 +1,200 @@
+package emitter
+
+import (
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/dotdo/events"
+	"github.com/dotdo/events/runtime/lake"
+)
+
+// Defaults and limits of Options.
+const (
+	// DefaultEndpoint is the ingest endpoint used when only APIKey is set.
+	DefaultEndpoint = "https://events.do/ingest"
+	// DefaultBatchSize is the number of events per batch when BatchSize is 0.
+	DefaultBatchSize = 100
+	// DefaultLakeBatchSize is the most events per lake write when
+	// LakeBatchSize is 0.
+	DefaultLakeBatchSize = 1000
+	// MaxLakeBatchSize bounds LakeBatchSize (and so the memory of a write).
+	MaxLakeBatchSize = 100_000
+	// MaxHTTPInFlight bounds HTTPInFlight.
+	MaxHTTPInFlight = 16
+	// DefaultFlushInterval is how long Run holds events when FlushInterval is 0.
+	DefaultFlushInterval = time.Second
+	// DefaultRequestTimeout bounds one HTTP request or lake write.
+	DefaultRequestTimeout = 10 * time.Second
+	// DefaultMaxPending is how many custom events wait in memory before they
+	// spill to the outbox: about 15-25 MB of typical events. (Upstream keeps
+	// 10,000 in a 128 MB isolate and drops the oldest beyond; here they move
+	// to SQLite, which costs about ten times the memory path, so the bound is
+	// set to absorb bursts rather than to save memory.)
+	DefaultMaxPending = 100_000
+	// DefaultMaxBacklog is how many custom events may wait for delivery, in
+	// memory and in the outbox together, before Emit refuses more.
+	DefaultMaxBacklog = 1_000_000
+	// BaseRetryDelay is the delay after the first failed attempt; it doubles
+	// with each further failure up to MaxRetryDelay.
+	BaseRetryDelay = time.Second
+	// MaxRetryDelay caps the exponential backoff.
+	MaxRetryDelay = 60 * time.Second
+	// MaxJitter bounds the random delay added to each backoff.
+	MaxJitter = time.Second
+	// MaxRetryAfter caps a server's Retry-After.
+	MaxRetryAfter = time.Hour
+)
+
+// Options configure an Emitter. The zero value of each field means its
+// default. The first eight mirror the upstream library's options.
+type Options struct {
+	// Endpoint is the HTTP ingest URL. The HTTP sink is on when Endpoint or
+	// APIKey is set; Endpoint then defaults to DefaultEndpoint.
+	Endpoint string
+	// APIKey, when set, is sent as "Authorization: Bearer <APIKey>". It
+	// never appears in logs, errors or Stats.
+	APIKey string
+	// BatchSize is the most events per HTTP batch (default 100, at most
+	// events.MaxBatchEvents, what the ingest accepts). Run delivers as soon
+	// as this many custom events wait.
+	BatchSize int
+	// FlushInterval is how often Run delivers what waits (default 1s) and
+	// polls the change log.
+	FlushInterval time.Duration
+	// CDC ships every change of the store's change log.
+	CDC bool
+	// TrackPrevious includes "prev" (the document before the change) in
+	// update and delete events.
+	TrackPrevious bool
+	// Bucket, when set, turns the lake sink on: events are written as JSON
+	// Lines under events/{yyyy}/{mm}/{dd}/{hh}/ (lake.WriteEvents).
+	Bucket lake.Bucket
+	// Identity is the store's identity, stamped as "do" on events that have
+	// none. When Identity.ID is empty the store's emitter id (StoreID) is used.
+	Identity events.Identity
+
+	// LakeBatchSize is the most events per lake write (default 1000): the
+	// lake is not bound by the ingest's limit, and fewer, larger objects are
+	// cheaper to write and to query. A write takes what waits, so a quiet
+	// store still writes small objects promptly.
+	LakeBatchSize int
+
+	// HTTPInFlight is how many HTTP batches may be in flight at once
+	// (default 1). With 1 the ingest receives batches strictly in order;
+	// more hides the round trip (worth it to a distant endpoint) but batches
+	// may then arrive out of order (each event's id and batchId carry its
+	// sequence number, changes their bookmark). At most MaxHTTPInFlight.
+	HTTPInFlight int
+
+	// HTTPClient sends batches (default: a client of its own).
+	HTTPClient *http.Client
+	// RequestTimeout bounds one HTTP request or lake write (default 10s).
+	RequestTimeout time.Duration
+	// MaxPending is how many custom events wait in memory before they all
+	// move to the outbox (default 100,000). Memory holds at most twice this
+	// while that move waits for the store; see Emit.
+	MaxPending int
+	// MaxBacklog is how many custom events may wait for delivery in memory
+	// and the outbox together; beyond it Emit returns ErrBacklogFull
+	// (default 1,000,000). Collection changes are not counted: they are in
+	// the store's change log already.
+	MaxBacklog int
+	// Logger receives delivery failures and retries (default: slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock (default time.Now). Tests drive retries by moving it
+	// and calling HandleAlarm.
+	Now func() time.Time
+	// Jitter returns the random delay added to a backoff, in [0, MaxJitter)
+	// (default: uniform random). Tests pin it.
+	Jitter func() time.Duration
+}
+
+// config is Options with defaults applied and checked.
+type config struct {
+	Options
+	httpOn     bool
+	redacted   string // the endpoint without user info, for messages
+	jitterFunc func() time.Duration
+}
+
+// resolve applies defaults and validates.
+func (o Options) resolve() (config, error) {
+	c := config{Options: o}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.BatchSize < 0 || c.BatchSize > events.MaxBatchEvents {
+		return c, fmt.Errorf("%w: BatchSize %d must be 1-%d", ErrInvalidOptions, o.BatchSize, events.MaxBatchEvents)
+	}
+	if c.LakeBatchSize == 0 {
+		c.LakeBatchSize = DefaultLakeBatchSize
+	}
+	if c.LakeBatchSize < 0 || c.LakeBatchSize > MaxLakeBatchSize {
+		return c, fmt.Errorf("%w: LakeBatchSize %d must be 1-%d", ErrInvalidOptions, o.LakeBatchSize, MaxLakeBatchSize)
+	}
+	if c.HTTPInFlight == 0 {
+		c.HTTPInFlight = 1
+	}
+	if c.HTTPInFlight < 0 || c.HTTPInFlight > MaxHTTPInFlight {
+		return c, fmt.Errorf("%w: HTTPInFlight %d must be 1-%d", ErrInvalidOptions, o.HTTPInFlight, MaxHTTPInFlight)
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = DefaultFlushInterval
+	}
+	if c.FlushInterval < 0 {
+		return c, fmt.Errorf("%w: negative FlushInterval %s", ErrInvalidOptions, o.FlushInterval)
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.RequestTimeout < 0 {
+		return c, fmt.Errorf("%w: negative RequestTimeout %s", ErrInvalidOptions, o.RequestTimeout)
+	}
+	if c.MaxPending == 0 {
+		c.MaxPending = DefaultMaxPending
+	}
+	if c.MaxBacklog == 0 {
+		c.MaxBacklog = DefaultMaxBacklog
+	}
+	if c.MaxPending < 0 || c.MaxBacklog < 0 {
+		return c, fmt.Errorf("%w: negative MaxPending or MaxBacklog", ErrInvalidOptions)
+	}
+	if c.MaxPending > c.MaxBacklog {
+		c.MaxPending = c.MaxBacklog
+	}
+	c.httpOn = c.Endpoint != "" || c.APIKey != ""
+	if c.httpOn {
+		if c.Endpoint == "" {
+			c.Endpoint = DefaultEndpoint
+		}
+		u, err := url.Parse(c.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			// The URL may hold credentials: do not quote it.
+			return c, fmt.Errorf("%w: Endpoint must be an absolute http or https URL", ErrInvalidOptions)
+		}
+		c.redacted = u.Redacted()
+	}
+	if !c.httpOn && c.Bucket == nil {
+		return c, fmt.Errorf("%w: no sink: set Endpoint or APIKey (HTTP) or Bucket (lake)", ErrInvalidOptions)
+	}
+	if c.HTTPClient == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 16
+		c.HTTPClient = &http.Client{Transport: tr}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	c.jitterFunc = c.Jitter
+	if c.jitterFunc == nil {
+		c.jitterFunc = func() time.Duration { return rand.N(MaxJitter) }
+	}
+	return c, nil
+}

@@ -1,0 +1,290 @@
+package emitter
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dotdo/events/runtime/cdc"
+)
+
+// outboxChunk is how many rows one INSERT writes (3 parameters each).
+const outboxChunk = 200
+
+// load reads what a previous emitter left in the store: cursors, retry
+// state and the outbox's extent.
+func (e *Emitter) load(ctx context.Context) error {
+	byName := map[string]*sink{}
+	for _, s := range e.sinks {
+		byName[s.name] = s
+	}
+	rows, err := e.store.QueryContext(ctx, `SELECT sink, source, seq FROM emitter_cursors`)
+	if err != nil {
+		return fmt.Errorf("emitter: load cursors: %w", err)
+	}
+	for rows.Next() {
+		var name, src string
+		var seq int64
+		if err := rows.Scan(&name, &src, &seq); err != nil {
+			rows.Close()
+			return fmt.Errorf("emitter: load cursors: %w", err)
+		}
+		s := byName[name]
+		if s == nil {
+			continue // a sink this emitter does not have
+		}
+		for i, n := range sourceNames {
+			if n == src {
+				s.cursor[i] = uint64(seq)
+				s.saved[i] = uint64(seq)
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("emitter: load cursors: %w", err)
+	}
+
+	rows, err = e.store.QueryContext(ctx, `SELECT sink, attempt, next_ms, last_error FROM emitter_retry`)
+	if err != nil {
+		return fmt.Errorf("emitter: load retry state: %w", err)
+	}
+	for rows.Next() {
+		var name, msg string
+		var attempt int
+		var next int64
+		if err := rows.Scan(&name, &attempt, &next, &msg); err != nil {
+			rows.Close()
+			return fmt.Errorf("emitter: load retry state: %w", err)
+		}
+		if s := byName[name]; s != nil {
+			s.attempt, s.nextAt, s.lastErr = attempt, time.UnixMilli(next).UTC(), msg
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("emitter: load retry state: %w", err)
+	}
+
+	var maxSeq, count int64
+	if err := e.store.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM emitter_outbox`).Scan(&maxSeq, &count); err != nil {
+		return fmt.Errorf("emitter: load outbox: %w", err)
+	}
+	e.outboxMax, e.outboxCount = uint64(maxSeq), int(count)
+	return nil
+}
+
+// minCursorLocked returns the lowest cursor of src over the sinks: what
+// every sink has delivered. e.mu is held.
+func (e *Emitter) minCursorLocked(src source) uint64 {
+	m := e.sinks[0].cursor[src]
+	for _, s := range e.sinks[1:] {
+		m = min(m, s.cursor[src])
+	}
+	return m
+}
+
+// live returns the custom events waiting in memory. e.mu is held.
+func (e *Emitter) live() []memEvent { return e.mem[e.memHead:] }
+
+// minSavedLocked returns the lowest saved cursor of src over the sinks:
+// what may be pruned. e.mu is held.
+func (e *Emitter) minSavedLocked(src source) uint64 {
+	m := e.sinks[0].saved[src]
+	for _, s := range e.sinks[1:] {
+		m = min(m, s.saved[src])
+	}
+	return m
+}
+
+// releaseMemLocked forgets the custom events in memory that every sink has
+// delivered. e.mu is held.
+func (e *Emitter) releaseMemLocked() {
+	done := e.minCursorLocked(srcCustom)
+	live := e.live()
+	e.dropMemLocked(sort.Search(len(live), func(i int) bool { return live[i].seq > done }))
+}
+
+// filledChunk is a full chunk and the seq of its last event: once every
+// event up to that seq is released, nothing points into it any more.
+type filledChunk struct {
+	buf  []byte
+	last uint64
+}
+
+// maxSpareChunks is how many emptied chunks are kept for reuse (4 MB).
+const maxSpareChunks = 64
+
+// newChunkLocked starts a new chunk for encoded events, reusing a spare one
+// when it can, so steady emission allocates nothing. e.mu is held.
+func (e *Emitter) newChunkLocked() {
+	if e.chunk != nil {
+		e.filled = append(e.filled, filledChunk{buf: e.chunk, last: e.chunkLast})
+	}
+	if n := len(e.spare); n > 0 {
+		e.chunk = e.spare[n-1][:0]
+		e.spare[n-1] = nil
+		e.spare = e.spare[:n-1]
+		return
+	}
+	e.chunk = make([]byte, 0, chunkSize)
+}
+
+// recycleChunksLocked makes the chunks no live event points into spare
+// (the events of a batch are copied out under e.mu, so nothing else does).
+// e.mu is held.
+func (e *Emitter) recycleChunksLocked() {
+	live := e.live()
+	if len(live) == 0 {
+		e.chunk = e.chunk[:0]
+	}
+	k := 0
+	for k < len(e.filled) && (len(live) == 0 || e.filled[k].last < live[0].seq) {
+		if len(e.spare) < maxSpareChunks {
+			e.spare = append(e.spare, e.filled[k].buf)
+		}
+		k++
+	}
+	n := copy(e.filled, e.filled[k:])
+	clear(e.filled[n:])
+	e.filled = e.filled[:n]
+}
+
+// maxIdleMem is the most memEvent slots kept once memory empties.
+const maxIdleMem = 64 << 10
+
+// compactMin is the fewest released events worth moving the rest down for.
+const compactMin = 1024
+
+// dropMemLocked releases the first k live events. The slice is compacted
+// when memory empties, or once the released part is at least half of it, so
+// the cost stays linear in the number of events however they are released;
+// chunks no event points into any more are garbage.
+func (e *Emitter) dropMemLocked(k int) {
+	clear(e.mem[e.memHead : e.memHead+k]) // let their chunks go
+	e.memHead += k
+	defer e.recycleChunksLocked()
+	switch {
+	case e.memHead == len(e.mem):
+		e.mem, e.memHead = e.mem[:0], 0
+		if cap(e.mem) > maxIdleMem {
+			e.mem = nil // a burst is over: give its memory back
+		}
+	case e.memHead >= compactMin && 2*e.memHead >= len(e.mem):
+		m := copy(e.mem, e.mem[e.memHead:])
+		clear(e.mem[m:])
+		e.mem, e.memHead = e.mem[:m], 0
+	}
+}
+
+// persist moves every custom event in memory that some sink has not
+// delivered yet to the outbox, with the sinks' cursors, in one transaction.
+// It runs only when a send failed, memory is full, or PersistBatch or Close
+// asks. e.mu is not held while it waits for the store's writer: the events
+// are copied out first, and stay in memory (deliverable) until committed.
+func (e *Emitter) persist(ctx context.Context) error {
+	e.persistMu.Lock()
+	defer e.persistMu.Unlock()
+	e.mu.Lock()
+	done := e.minCursorLocked(srcCustom)
+	live := e.live()
+	todo := live[sort.Search(len(live), func(i int) bool { return live[i].seq > done }):]
+	if len(todo) == 0 {
+		e.dropMemLocked(len(live))
+		e.mu.Unlock()
+		return nil
+	}
+	var size int
+	for _, m := range todo {
+		size += len(m.js)
+	}
+	// Copied: chunks are reused once their events are released.
+	buf := make([]byte, 0, size)
+	rows := make([]memEvent, len(todo))
+	for i, m := range todo {
+		buf = append(buf, m.js...)
+		rows[i] = memEvent{seq: m.seq, tsMs: m.tsMs, js: buf[len(buf)-len(m.js):]}
+	}
+	last := rows[len(rows)-1].seq
+	prevPersisting := e.persisting
+	// A sink that delivers some of these events meanwhile saves its cursor
+	// at once (see advance): after a crash it must not restart before them.
+	e.persisting = max(e.persisting, last)
+	e.mu.Unlock()
+
+	var cursors [][numSources]uint64
+	err := e.store.Update(ctx, func(tx *cdc.Tx) error {
+		args := make([]any, 0, 3*outboxChunk)
+		for start := 0; start < len(rows); start += outboxChunk {
+			part := rows[start:min(start+outboxChunk, len(rows))]
+			args = args[:0]
+			for _, m := range part {
+				args = append(args, int64(m.seq), m.tsMs, m.js)
+			}
+			q := `INSERT INTO emitter_outbox (seq, ts_ms, body) VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(part)), ",")
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+		// The cursors as they are now, inside the transaction (taking e.mu
+		// here is safe: nobody holds it while waiting for the writer).
+		e.mu.Lock()
+		cursors = cursors[:0]
+		for _, s := range e.sinks {
+			cursors = append(cursors, s.cursor)
+		}
+		e.mu.Unlock()
+		for i, s := range e.sinks {
+			if err := saveCursor(ctx, tx, s.name, srcCustom, cursors[i][srcCustom]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err != nil {
+		e.persisting = prevPersisting
+		return fmt.Errorf("emitter: persist %d events: %w", len(rows), err)
+	}
+	for i, s := range e.sinks {
+		s.saved[srcCustom] = max(s.saved[srcCustom], cursors[i][srcCustom])
+	}
+	e.outboxMax = max(e.outboxMax, last)
+	e.outboxCount += len(rows)
+	live = e.live()
+	e.dropMemLocked(sort.Search(len(live), func(i int) bool { return live[i].seq > last }))
+	return nil
+}
+
+// saveCursor records a sink's cursor; it never moves one back, so writers
+// racing with stale values are harmless.
+func saveCursor(ctx context.Context, tx *cdc.Tx, sinkName string, src source, seq uint64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO emitter_cursors (sink, source, seq) VALUES (?, ?, ?)
+		ON CONFLICT (sink, source) DO UPDATE SET seq = max(seq, excluded.seq)`, sinkName, sourceNames[src], int64(seq))
+	return err
+}
+
+// readOutbox appends the JSON of at most limit outbox events after seq to b.
+func (e *Emitter) readOutbox(ctx context.Context, after uint64, limit int, b *batch) error {
+	rows, err := e.store.QueryContext(ctx, `SELECT seq, ts_ms, body FROM emitter_outbox WHERE seq > ? ORDER BY seq LIMIT ?`, int64(after), limit)
+	if err != nil {
+		return fmt.Errorf("emitter: read outbox: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq, ts int64
+		var body []byte
+		if err := rows.Scan(&seq, &ts, &body); err != nil {
+			return fmt.Errorf("emitter: read outbox: %w", err)
+		}
+		b.add(uint64(seq), ts, body)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("emitter: read outbox: %w", err)
+	}
+	return nil
+}

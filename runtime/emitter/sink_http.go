@@ -1,0 +1,78 @@
+package emitter
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dotdo/events"
+)
+
+// maxErrorBody is how much of an error response's body goes in the error.
+const maxErrorBody = 256
+
+// maxDrain is how much of a response body is read so the connection can be
+// reused.
+const maxDrain = 64 << 10
+
+// sendHTTP POSTs b as one batch body ({"events":[...],"batchId":...}).
+func (e *Emitter) sendHTTP(ctx context.Context, b *batch) error {
+	b.body = events.AppendBatch(b.body[:0], b.id(e.storeID), b.raw)
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(b.body))
+	if err != nil {
+		return &DeliveryError{Sink: "http", Permanent: false, Msg: "cannot build request for " + e.cfg.redacted}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if e.cfg.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+e.cfg.APIKey)
+	}
+	resp, err := e.cfg.HTTPClient.Do(req)
+	if err != nil {
+		// *url.Error names the URL without its password; the key is only in
+		// a header, but servers and proxies can echo anything: scrub it.
+		return &DeliveryError{Sink: "http", Msg: e.red.clean(err.Error()), Err: e.red.wrap(err)}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+		return nil
+	}
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+	msg := fmt.Sprintf("POST %s: %s", e.cfg.redacted, http.StatusText(resp.StatusCode))
+	if body := printable(head); body != "" {
+		msg += ": " + body
+	}
+	de := &DeliveryError{
+		Sink:      "http",
+		Status:    resp.StatusCode,
+		Permanent: !transientStatus(resp.StatusCode),
+		Msg:       e.red.clean(msg),
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		de.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), e.cfg.Now())
+	}
+	return de
+}
+
+// printable returns b as a one-line string fit for an error message.
+func printable(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if len(b) == maxErrorBody && utf8.ValidString(s) {
+		s += "…"
+	}
+	return s
+}
