@@ -153,3 +153,30 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+// TestTimeFormatMatchesLayout checks the hand-written ts encoder against
+// time.Format over awkward instants.
+func TestTimeFormatMatchesLayout(t *testing.T) {
+	instants := []time.Time{
+		time.Date(2024, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1970, 1, 1, 0, 0, 0, 1_000_000, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2024, 2, 29, 12, 5, 7, 50_000_000, time.FixedZone("X", -7*3600)),
+		time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	for i := range 1000 {
+		instants = append(instants, time.Unix(int64(i)*7919*3601, int64(i)*1_234_567).UTC())
+	}
+	for _, ts := range instants {
+		got, err := events.Custom{Type: "x", TS: ts}.AppendJSON(nil, events.Envelope{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `"ts":"` + ts.UTC().Format(events.TimeLayout) + `"`
+		if !strings.Contains(string(got), want) {
+			t.Fatalf("%v: got %s, want %s", ts, got, want)
+		}
+	}
+}
