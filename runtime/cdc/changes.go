@@ -172,3 +172,47 @@ func DecodeChange[T any](r RawChange) (Change[T], error) {
 	}
 	return ch, nil
 }
+
+// AppendChange writes a change of data kept outside the store's collections
+// (manual CDC) to the change log, in the transaction, and returns its
+// bookmark: it is then shipped like any collection change. Op, Collection
+// and DocID are validated; Doc and Prev must be valid JSON or empty; TS
+// defaults to now; Bookmark is ignored (the log assigns it).
+func (t *Tx) AppendChange(ctx context.Context, c RawChange) (Bookmark, error) {
+	if c.Op != OpInsert && c.Op != OpUpdate && c.Op != OpDelete {
+		return "", fmt.Errorf("%w: change op %q is not insert, update or delete", ErrInvalidOptions, c.Op)
+	}
+	if err := ValidateCollection(c.Collection); err != nil {
+		return "", err
+	}
+	if err := ValidateID(c.DocID); err != nil {
+		return "", err
+	}
+	var doc, prev any
+	for _, v := range []struct {
+		raw json.RawMessage
+		dst *any
+	}{{c.Doc, &doc}, {c.Prev, &prev}} {
+		if len(v.raw) == 0 {
+			continue
+		}
+		if !json.Valid(v.raw) {
+			return "", fmt.Errorf("%w: change of %s/%s is not valid JSON", ErrEncode, c.Collection, c.DocID)
+		}
+		*v.dst = string(v.raw)
+	}
+	ts := c.TS
+	if ts.IsZero() {
+		ts = time.Now()
+	}
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO cdc_changes (ts, collection, doc_id, op, doc, prev) VALUES (?, ?, ?, ?, ?, ?)`,
+		ts.UTC().Truncate(time.Millisecond).UnixMilli(), c.Collection, c.DocID, string(c.Op), doc, prev)
+	if err != nil {
+		return "", fmt.Errorf("cdc: append change: %w", err)
+	}
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return "", fmt.Errorf("cdc: append change: %w", err)
+	}
+	return BookmarkFromSeq(seq), nil
+}

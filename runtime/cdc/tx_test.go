@@ -133,3 +133,34 @@ func TestBoundPutManyFailureRollsBackOnlyWhenTxFails(t *testing.T) {
 		t.Fatalf("%d change rows after a failed PutMany", n)
 	}
 }
+
+func TestAppendChange(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	var got cdc.Bookmark
+	must(t, s.Update(ctx, func(tx *cdc.Tx) error {
+		var err error
+		got, err = tx.AppendChange(ctx, cdc.RawChange{Op: cdc.OpUpdate, Collection: "external", DocID: "x1",
+			Doc: []byte(`{"a":2}`), Prev: []byte(`{"a":1}`)})
+		return err
+	}))
+	all, err := s.ChangesAfter(ctx, "", 10)
+	must(t, err)
+	if len(all) != 1 || all[0].Bookmark != got || all[0].Op != cdc.OpUpdate || string(all[0].Doc) != `{"a":2}` || string(all[0].Prev) != `{"a":1}` {
+		t.Fatalf("changes = %+v, bookmark %s", all, got)
+	}
+	for name, bad := range map[string]cdc.RawChange{
+		"op":         {Op: "upsert", Collection: "c", DocID: "d"},
+		"collection": {Op: cdc.OpInsert, Collection: "1c", DocID: "d"},
+		"id":         {Op: cdc.OpInsert, Collection: "c", DocID: ""},
+		"json":       {Op: cdc.OpInsert, Collection: "c", DocID: "d", Doc: []byte(`{`)},
+	} {
+		err := s.Update(ctx, func(tx *cdc.Tx) error { _, err := tx.AppendChange(ctx, bad); return err })
+		if err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if n := changeCount(t, s); n != 1 {
+		t.Fatalf("%d change rows after bad input", n)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/runtime/cdc"
@@ -43,12 +42,9 @@ func (e *Emitter) EmitChange(ctx context.Context, op cdc.Op, collection, docID s
 	if err != nil {
 		return err
 	}
-	ts := e.cfg.Now().UTC().Truncate(time.Millisecond).UnixMilli()
-	// The row has the shape the store's triggers write; seq (the bookmark)
-	// is the next rowid, as for a collection change.
 	err = e.store.Update(ctx, func(tx *cdc.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO cdc_changes (ts, collection, doc_id, op, doc, prev) VALUES (?, ?, ?, ?, ?, ?)`,
-			ts, collection, docID, string(op), docJSON, prevJSON)
+		_, err := tx.AppendChange(ctx, cdc.RawChange{Op: op, Collection: collection, DocID: docID,
+			Doc: docJSON, Prev: prevJSON, TS: e.cfg.Now()})
 		return err
 	})
 	if err != nil {
@@ -58,7 +54,7 @@ func (e *Emitter) EmitChange(ctx context.Context, op cdc.Op, collection, docID s
 }
 
 // changeJSON encodes a document for the change log; nil stays NULL.
-func changeJSON(name string, v any) (any, error) {
+func changeJSON(name string, v any) (json.RawMessage, error) {
 	var b []byte
 	switch v := v.(type) {
 	case nil:
@@ -79,5 +75,5 @@ func changeJSON(name string, v any) (any, error) {
 	if !json.Valid(b) {
 		return nil, fmt.Errorf("%w: change %s is not valid JSON", events.ErrInvalidEvent, name)
 	}
-	return string(b), nil
+	return b, nil
 }
