@@ -1,0 +1,80 @@
+package query
+
+import (
+	"fmt"
+	"time"
+)
+
+// DateRange selects events by their own time ("ts"): Start <= ts <= End,
+// both ends included. Only the instants matter: the values may be in any
+// zone and are converted to UTC in Go, so neither the process's TZ nor the
+// DuckDB session's TimeZone changes which events match.
+type DateRange struct {
+	// Start is the earliest event time included.
+	Start time.Time
+	// End is the latest event time included.
+	End time.Time
+}
+
+// bounds is a checked DateRange in UTC.
+type bounds struct {
+	// start and end are the range rounded inwards to microseconds (DuckDB's
+	// TIMESTAMP precision), so rounding never adds an event.
+	start, end time.Time
+	// firstHour and lastHour are the UTC hours whose folders hold the range.
+	firstHour, lastHour time.Time
+}
+
+// check validates dr (nil is no range) for option, e.g. "DateRange".
+func (dr *DateRange) check(option string) (*bounds, error) {
+	if dr == nil {
+		return nil, nil
+	}
+	for _, f := range []struct {
+		name string
+		t    time.Time
+	}{{"Start", dr.Start}, {"End", dr.End}} {
+		if f.t.IsZero() {
+			return nil, invalid(option+"."+f.name, "is not set")
+		}
+		if y := f.t.UTC().Year(); y < 1970 || y > 9999 {
+			return nil, invalid(option+"."+f.name, "%s is outside the years 1970-9999 the lake can hold", f.t.UTC().Format(time.RFC3339Nano))
+		}
+	}
+	if dr.End.Before(dr.Start) {
+		return nil, invalid(option+".End", "%s is before Start %s", dr.End.UTC().Format(time.RFC3339Nano), dr.Start.UTC().Format(time.RFC3339Nano))
+	}
+	b := &bounds{
+		start:     dr.Start.UTC().Add(time.Microsecond - 1).Truncate(time.Microsecond),
+		end:       dr.End.UTC().Truncate(time.Microsecond),
+		firstHour: dr.Start.UTC().Truncate(time.Hour),
+		lastHour:  dr.End.UTC().Truncate(time.Hour),
+	}
+	return b, nil
+}
+
+// timestampLayout writes a UTC instant for a TIMESTAMPTZ literal, with its
+// offset spelled out so the session's TimeZone cannot shift it.
+const timestampLayout = "2006-01-02 15:04:05.000000+00"
+
+// tsCondition is the SQL filter on the raw TIMESTAMPTZ "ts" column.
+func (b *bounds) tsCondition() string {
+	return fmt.Sprintf("ts >= TIMESTAMPTZ '%s' AND ts <= TIMESTAMPTZ '%s'",
+		b.start.Format(timestampLayout), b.end.Format(timestampLayout))
+}
+
+// hourSegments returns the folder segments of t's hour: yyyy, mm, dd, hh.
+func hourSegments(t time.Time) [4]string {
+	return [4]string{
+		fmt.Sprintf("%04d", t.Year()),
+		fmt.Sprintf("%02d", int(t.Month())),
+		fmt.Sprintf("%02d", t.Day()),
+		fmt.Sprintf("%02d", t.Hour()),
+	}
+}
+
+// hourKey is the "yyyy/mm/dd/hh" of t's hour folder.
+func hourKey(t time.Time) string {
+	s := hourSegments(t)
+	return s[0] + "/" + s[1] + "/" + s[2] + "/" + s[3]
+}

@@ -1,0 +1,49 @@
+package query
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrInvalidOption is matched (with errors.Is) by every error of a builder
+// about its options. The error is an *OptionError naming the option.
+var ErrInvalidOption = errors.New("query: invalid option")
+
+// OptionError says which option of a builder is wrong and why. It matches
+// ErrInvalidOption.
+type OptionError struct {
+	// Option is the field's name as spelled in the options struct, e.g.
+	// "DocID", "EventTypes[2]", "DateRange.End" or "Columns[0].Type".
+	Option string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+// Error implements error.
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("%s: %s: %s", ErrInvalidOption, e.Option, e.Reason)
+}
+
+// Unwrap makes the error match ErrInvalidOption.
+func (e *OptionError) Unwrap() error { return ErrInvalidOption }
+
+// invalid returns an *OptionError for option.
+func invalid(option, format string, args ...any) error {
+	return &OptionError{Option: option, Reason: fmt.Sprintf(format, args...)}
+}
+
+// noFilesMessage is how DuckDB words the error of a glob that matches no
+// file ("IO Error: No files found that match the pattern ...").
+const noFilesMessage = "No files found that match the pattern"
+
+// IsNoFiles reports whether err, returned by DuckDB for one of this
+// package's queries, says that the queried part of the lake holds no events
+// object: DuckDB's error for a glob that matches no file, which a query over
+// an hour, day, month or year without any object gets. Callers that prefer
+// an empty result treat it as one; see the package documentation.
+// (DuckDB has no error code for it, so the message is matched; the tests
+// pin DuckDB's wording.)
+func IsNoFiles(err error) bool {
+	return err != nil && strings.Contains(err.Error(), noFilesMessage)
+}

@@ -1,0 +1,51 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/dotdo/events/runtime/lake"
+)
+
+// HasFiles reports whether the lake in b holds an events object in the
+// folder a query with date range dr (nil: the whole lake) globs, which is
+// when DuckDB can run it: a glob that matches no file is an error in DuckDB.
+// Call it before running a query to turn that case into an empty result of
+// your own, or recognise the query's error with IsNoFiles afterwards. b's
+// keys are the lake's ("events/yyyy/..."), as lake.WriteEvents writes them.
+func HasFiles(ctx context.Context, b lake.Bucket, dr *DateRange) (bool, error) {
+	bounds, err := dr.check("DateRange")
+	if err != nil {
+		return false, err
+	}
+	// The literal part of the glob: "events/" and the shared folders.
+	segs, shared := (&source{bounds: bounds}).folders()
+	prefix := "events/"
+	for _, seg := range segs[:shared] {
+		prefix += seg + "/"
+	}
+	opts := lake.ListOptions{}
+	for {
+		page, err := b.List(ctx, prefix, opts)
+		if err != nil {
+			return false, fmt.Errorf("query: list %s: %w", prefix, err)
+		}
+		for _, o := range page.Objects {
+			if layoutObject(o.Key) {
+				return true, nil
+			}
+		}
+		if !page.More || len(page.Objects) == 0 {
+			return false, nil
+		}
+		opts.StartAfter = page.Objects[len(page.Objects)-1].Key
+	}
+}
+
+// layoutObject reports whether key is where the glob's "*" levels look:
+// events/{4 folders}/{name}.jsonl.
+func layoutObject(key string) bool {
+	segs := strings.Split(key, "/")
+	return len(segs) == 6 && segs[0] == "events" && strings.HasSuffix(segs[5], ".jsonl")
+}
