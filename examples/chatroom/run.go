@@ -127,7 +127,10 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "snapshot %s: %d documents in %v, bookmark %s\n", snap.Key, snap.TotalDocs, snap.Collections, snap.Bookmark)
-	snapTime := time.Now()
+	// Event times have millisecond precision: let the clock leave the
+	// snapshot's millisecond, so "as of the snapshot" holds exactly its state.
+	snapTime := snap.Timestamp
+	time.Sleep(time.Until(snapTime.Add(2 * time.Millisecond)))
 	if err := r.sendMessages(ctx, userIDs, cfg.Messages-cfg.Messages/2, "again"); err != nil {
 		return err
 	}
