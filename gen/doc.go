@@ -42,12 +42,13 @@
 // # Lake queries
 //
 // Each collection also gets <T>Lake, DuckDB queries over its change events
-// in the lakehouse (package lakesql runs them): the history of one
-// document (History), the state of the collection as of a time (StateAt)
-// or a bookmark (StateAtBookmark), and the changes in a time range
-// (Changes), each also as SQL (HistorySQL, ...). Their columns are
-// lakesql's metadata columns, then one typed column per top-level field of
-// T, named by its JSON name and typed from the Go type: VARCHAR (strings,
+// in the lakehouse (package runtime/query builds and runs them): the
+// history of one document (History), the state of the collection as of a
+// time (StateAt) or a bookmark (StateAtBookmark), and the changes in a time
+// range (Changes), each also as SQL (HistorySQL, ...). Their columns are
+// the metadata columns of query.CollectionHistory (_op, _ts, _bookmark,
+// _doc_id, _store, _doc, _prev), then one typed column per top-level field
+// of T, named by its JSON name and typed from the Go type: VARCHAR (strings,
 // []byte, MarshalText types), BIGINT (signed and small unsigned integers),
 // UBIGINT (uint, uint64, uintptr), DOUBLE, BOOLEAN, TIMESTAMP (time.Time,
 // in UTC; TIMESTAMPTZ inside structs and lists), T[] (slices, arrays),

@@ -16,8 +16,9 @@ type lakeColumn struct {
 	sql  string // the select expression, with its alias
 }
 
-// metaColumns are the columns lakesql puts first in every query; a
-// document field must not take one of their names.
+// metaColumns are the columns runtime/query puts first in every collection
+// query (see query.CollectionHistory); a document field must not take one
+// of their names.
 var metaColumns = map[string]bool{
 	"_op": true, "_ts": true, "_bookmark": true, "_doc_id": true, "_store": true, "_doc": true, "_prev": true,
 }

@@ -13,7 +13,6 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2" // the DuckDB driver, for the analysis step
 
 	"github.com/dotdo/events"
-	"github.com/dotdo/events/gen/lakesql"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/emitter"
 	"github.com/dotdo/events/runtime/lake"
@@ -189,7 +188,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 
 // analyse runs the queries and prints each result as a table.
 func analyse(ctx context.Context, out io.Writer, db *sql.DB, lakeRoot, userID string, at time.Time, from, to cdc.Bookmark) error {
-	where := lakesql.Lake{Root: lakeRoot, DOID: roomID}
+	where := query.Lake{Root: lakeRoot, DOID: roomID}
 	history, err := UserLake{Lake: where}.History(ctx, db, userID)
 	if err != nil {
 		return fmt.Errorf("user history: %w", err)

@@ -17,9 +17,9 @@ import (
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/examples/users"
-	"github.com/dotdo/events/gen/lakesql"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/lake"
+	"github.com/dotdo/events/runtime/query"
 )
 
 // lakeFixture is a lake written by the runtime's lake writer from the
@@ -157,7 +157,7 @@ func TestLakeQueries(t *testing.T) {
 		t.Run(tz, func(t *testing.T) {
 			ctx := context.Background()
 			db := openDuckDB(t, tz)
-			q := users.UserLake{Lake: lakesql.Lake{Root: fx.root, DOID: "store-1"}}
+			q := users.UserLake{Lake: query.Lake{Root: fx.root, DOID: "store-1"}}
 
 			hist, err := q.History(ctx, db, "u1")
 			if err != nil {
@@ -222,7 +222,7 @@ func TestLakeQueries(t *testing.T) {
 			}
 
 			// Every store: store-2's u1 is a document of its own.
-			all := users.UserLake{Lake: lakesql.Lake{Root: fx.root}}
+			all := users.UserLake{Lake: query.Lake{Root: fx.root}}
 			state, err = all.StateAt(ctx, db, fx.times[4])
 			if err != nil {
 				t.Fatal(err)
@@ -258,11 +258,11 @@ func sameJSON(t *testing.T, a, b users.User) bool {
 func TestLakeColumnTypes(t *testing.T) {
 	fx := newLake(t)
 	db := openDuckDB(t, "Asia/Tokyo")
-	query, err := users.UserLake{Lake: lakesql.Lake{Root: fx.root, DOID: "store-1"}}.HistorySQL("u1")
+	stmt, err := users.UserLake{Lake: query.Lake{Root: fx.root, DOID: "store-1"}}.HistorySQL("u1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.Query(query)
+	rows, err := db.Query(stmt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +324,7 @@ func TestLakeColumnTypes(t *testing.T) {
 func TestLakeEdges(t *testing.T) {
 	ctx := context.Background()
 	db := openDuckDB(t, "UTC")
-	empty := users.UserLake{Lake: lakesql.Lake{Root: t.TempDir(), DOID: "store-1"}}
+	empty := users.UserLake{Lake: query.Lake{Root: t.TempDir(), DOID: "store-1"}}
 	if hist, err := empty.History(ctx, db, "u1"); err != nil || len(hist) != 0 {
 		t.Errorf("empty lake: %v, %v", hist, err)
 	}
@@ -333,7 +333,7 @@ func TestLakeEdges(t *testing.T) {
 	}
 
 	fx := newLake(t)
-	q := users.UserLake{Lake: lakesql.Lake{Root: fx.root, DOID: "store-1"}}
+	q := users.UserLake{Lake: query.Lake{Root: fx.root, DOID: "store-1"}}
 	hist, err := q.History(ctx, db, "it's")
 	if err != nil || len(hist) != 1 || hist[0].Doc.Address.Street != "Main St 1" {
 		t.Errorf("an id with a quote: %+v, %v", hist, err)
@@ -343,7 +343,7 @@ func TestLakeEdges(t *testing.T) {
 			t.Errorf("History(%q) = %v, %v", id, hist, err)
 		}
 	}
-	odd := users.UserLake{Lake: lakesql.Lake{Root: fx.root, DOID: "store-1' OR '1'='1"}}
+	odd := users.UserLake{Lake: query.Lake{Root: fx.root, DOID: "store-1' OR '1'='1"}}
 	if state, err := odd.StateAt(ctx, db, time.Now()); err != nil || len(state) != 0 {
 		t.Errorf("a DOID with quotes: %v, %v", state, err)
 	}
@@ -352,20 +352,20 @@ func TestLakeEdges(t *testing.T) {
 		"empty id":          func() (string, error) { return q.HistorySQL("") },
 		"control character": func() (string, error) { return q.HistorySQL("a\nb") },
 		"no lake":           func() (string, error) { return users.UserLake{}.HistorySQL("u1") },
-		"bad bucket":        func() (string, error) { return users.UserLake{Lake: lakesql.Lake{Bucket: "No_Such"}}.HistorySQL("u1") },
-		"glob in root":      func() (string, error) { return users.UserLake{Lake: lakesql.Lake{Root: "/tmp/*"}}.HistorySQL("u1") },
+		"bad bucket":        func() (string, error) { return users.UserLake{Lake: query.Lake{Bucket: "No_Such"}}.HistorySQL("u1") },
+		"glob in root":      func() (string, error) { return users.UserLake{Lake: query.Lake{Root: "/tmp/*"}}.HistorySQL("u1") },
 		"bad bookmark":      func() (string, error) { return q.StateAtBookmarkSQL("12") },
 		"no DOID": func() (string, error) {
-			return users.UserLake{Lake: lakesql.Lake{Root: fx.root}}.StateAtBookmarkSQL(fx.bookmarks[0])
+			return users.UserLake{Lake: query.Lake{Root: fx.root}}.StateAtBookmarkSQL(fx.bookmarks[0])
 		},
 		"reversed range": func() (string, error) { return q.ChangesSQL(fx.times[1], fx.times[0]) },
 		"year 10000":     func() (string, error) { return q.StateAtSQL(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)) },
 	} {
-		if _, err := call(); !errors.Is(err, lakesql.ErrInvalid) {
+		if _, err := call(); !errors.Is(err, query.ErrInvalidOption) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if sql, err := (users.UserLake{Lake: lakesql.Lake{Bucket: "my-lake"}}).HistorySQL("u1"); err != nil || !strings.Contains(sql, "'r2://my-lake/events/") {
+	if sql, err := (users.UserLake{Lake: query.Lake{Bucket: "my-lake"}}).HistorySQL("u1"); err != nil || !strings.Contains(sql, "'r2://my-lake/events/") {
 		t.Errorf("bucket: %v %s", err, sql)
 	}
 }

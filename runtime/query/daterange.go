@@ -78,3 +78,42 @@ func hourKey(t time.Time) string {
 	s := hourSegments(t)
 	return s[0] + "/" + s[1] + "/" + s[2] + "/" + s[3]
 }
+
+// lakeEpoch is the earliest instant a DateRange may hold: the lake's keys
+// start at the year 1970.
+var lakeEpoch = time.Unix(0, 0).UTC()
+
+// utcTimestampLayout writes a UTC instant as a TIMESTAMP literal. It is for
+// comparisons with the "ts" that Source returns, a UTC TIMESTAMP: a
+// TIMESTAMPTZ literal there would make DuckDB convert "ts" in the session's
+// TimeZone.
+const utcTimestampLayout = "2006-01-02 15:04:05.000000"
+
+// utcTimestamp checks a time parameter (years 1-9999, what a TIMESTAMP
+// holds) and returns it as a UTC TIMESTAMP literal, rounded to microseconds,
+// DuckDB's precision: up when the caller compares "ts >= t" or "ts < t",
+// down for "ts <= t", so that rounding never changes which events match.
+func utcTimestamp(option string, t time.Time, up bool) (string, error) {
+	u := t.UTC()
+	if u.Year() < 1 || u.Year() > 9999 {
+		return "", invalid(option, "%s is outside the years 1-9999", u.Format(time.RFC3339Nano))
+	}
+	if up {
+		u = u.Add(time.Microsecond - 1)
+	}
+	return "TIMESTAMP '" + u.Truncate(time.Microsecond).Format(utcTimestampLayout) + "'", nil
+}
+
+// sinceEpoch returns the DateRange of the hour folders that can hold events
+// with from <= ts <= to: both clamped to lakeEpoch, since the lake holds
+// nothing earlier. Callers filter "ts" themselves, which also keeps a range
+// wholly before the epoch empty.
+func sinceEpoch(from, to time.Time) *DateRange {
+	clamp := func(t time.Time) time.Time {
+		if t.Before(lakeEpoch) {
+			return lakeEpoch
+		}
+		return t
+	}
+	return &DateRange{Start: clamp(from), End: clamp(to)}
+}

@@ -7,8 +7,19 @@
 // percentiles per class and method) and PITRRange (a store's changes between
 // two bookmarks). Each returns the SQL as a string; running it is the
 // caller's business, so the package does not depend on DuckDB. Source
-// returns the FROM item all four use, for queries of one's own (the
-// generator builds its per-collection typed queries on it).
+// returns the FROM item all four use, for queries of one's own.
+//
+// # Collection queries
+//
+// The typed queries eventsgen generates per collection (<T>Lake) are built
+// here on Source: CollectionHistory (one document's changes),
+// CollectionStateAt and CollectionStateAtBookmark (the collection as of a
+// time or a bookmark, deletes honoured) and CollectionChanges (the changes
+// of a time range), each over a Lake and with the generated typed columns
+// after the meta columns _op, _ts, _bookmark, _doc_id, _store, _doc and
+// _prev. QueryChanges and QueryState run them on a Querier (a *sql.DB of a
+// DuckDB driver the caller opens) and decode the rows into cdc.Change and
+// cdc.Entry values, treating a lake without objects as empty.
 //
 // # Where the lake is
 //
@@ -25,7 +36,8 @@
 // column of OrderColumns with an optional ASC or DESC, Limit is not negative,
 // Bucket follows the S3 naming rules, Root may not hold glob characters, '\'
 // or an unknown scheme, and extra Columns have a checked name and a type of
-// a closed grammar. A bad option is an *OptionError naming it that matches
+// a closed grammar. The collection queries' typed columns are SQL inserted
+// as is: they come from the generator, never from users. A bad option is an *OptionError naming it that matches
 // ErrInvalidOption, never a changed query.
 //
 // # Time

@@ -18,6 +18,9 @@ type OptionError struct {
 	Option string
 	// Reason says what is wrong with it.
 	Reason string
+	// Err, when not nil, is the error of the check that refused the value
+	// (e.g. cdc.ErrInvalidID for a document id), so that it matches too.
+	Err error
 }
 
 // Error implements error.
@@ -25,12 +28,23 @@ func (e *OptionError) Error() string {
 	return fmt.Sprintf("%s: %s: %s", ErrInvalidOption, e.Option, e.Reason)
 }
 
-// Unwrap makes the error match ErrInvalidOption.
-func (e *OptionError) Unwrap() error { return ErrInvalidOption }
+// Unwrap makes the error match ErrInvalidOption, and Err when set.
+func (e *OptionError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrInvalidOption}
+	}
+	return []error{ErrInvalidOption, e.Err}
+}
 
 // invalid returns an *OptionError for option.
 func invalid(option, format string, args ...any) error {
 	return &OptionError{Option: option, Reason: fmt.Sprintf(format, args...)}
+}
+
+// refused returns an *OptionError for option whose value check failed with
+// err: the message is err's, and the error matches it.
+func refused(option string, err error) error {
+	return &OptionError{Option: option, Reason: err.Error(), Err: err}
 }
 
 // noFilesMessage is how DuckDB words the error of a glob that matches no

@@ -6,8 +6,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/dotdo/events/gen/lakesql"
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/query"
 )
 
 // DocCollection is the typed "docs" collection of Doc documents.
@@ -184,57 +184,57 @@ const docLakeColumns = `json_transform(json_extract("doc", '$."id"'), '"VARCHAR"
 	json_transform(json_extract("doc", '$."title"'), '"VARCHAR"') AS "title"`
 
 // DocLake queries the changes of the "docs" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of Doc.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of Doc.
 type DocLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l DocLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "docs", docLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "docs", docLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l DocLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]DocChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[Doc](ctx, db, "docs", query, err)
+func (l DocLake) History(ctx context.Context, db query.Querier, docID string) ([]DocChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[Doc](ctx, db, "docs", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l DocLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "docs", docLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "docs", docLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l DocLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[Doc], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[Doc](ctx, db, query, err)
+func (l DocLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[Doc], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[Doc](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l DocLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "docs", docLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "docs", docLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l DocLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[Doc], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[Doc](ctx, db, query, err)
+func (l DocLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[Doc], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[Doc](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l DocLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "docs", docLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "docs", docLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l DocLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]DocChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[Doc](ctx, db, "docs", query, err)
+func (l DocLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]DocChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[Doc](ctx, db, "docs", stmt, err)
 }

@@ -6,8 +6,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/dotdo/events/gen/lakesql"
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/query"
 )
 
 // TicketCollection is the typed "tickets" collection of Ticket documents.
@@ -188,57 +188,57 @@ const ticketLakeColumns = `json_transform(json_extract("doc", '$."status"'), '"V
 	json_transform(json_extract("doc", '$."prev_prio"'), '"BIGINT"') AS "prev_prio"`
 
 // TicketLake queries the changes of the "tickets" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of Ticket.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of Ticket.
 type TicketLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l TicketLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "tickets", ticketLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "tickets", ticketLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l TicketLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]TicketChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[Ticket](ctx, db, "tickets", query, err)
+func (l TicketLake) History(ctx context.Context, db query.Querier, docID string) ([]TicketChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[Ticket](ctx, db, "tickets", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l TicketLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "tickets", ticketLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "tickets", ticketLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l TicketLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[Ticket], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[Ticket](ctx, db, query, err)
+func (l TicketLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[Ticket], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[Ticket](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l TicketLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "tickets", ticketLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "tickets", ticketLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l TicketLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[Ticket], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[Ticket](ctx, db, query, err)
+func (l TicketLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[Ticket], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[Ticket](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l TicketLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "tickets", ticketLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "tickets", ticketLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l TicketLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]TicketChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[Ticket](ctx, db, "tickets", query, err)
+func (l TicketLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]TicketChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[Ticket](ctx, db, "tickets", stmt, err)
 }

@@ -6,8 +6,8 @@ import (
 	contextpkg "context"
 	"time"
 
-	"github.com/dotdo/events/gen/lakesql"
 	cdcpkg "github.com/dotdo/events/runtime/cdc"
+	querypkg "github.com/dotdo/events/runtime/query"
 )
 
 // EventCollection is the typed "events" collection of Event documents.
@@ -138,57 +138,57 @@ var EventWhere = EventFields{
 const eventLakeColumns = `timezone('UTC', json_transform(json_extract("doc", '$."at"'), '"TIMESTAMPTZ"')) AS "at"`
 
 // EventLake queries the changes of the "events" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of Event.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of Event.
 type EventLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake querypkg.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l EventLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "events", eventLakeColumns, docID)
+	return querypkg.CollectionHistory(l.Lake, "events", eventLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l EventLake) History(ctx contextpkg.Context, db lakesql.Querier, docID string) ([]EventChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[Event](ctx, db, "events", query, err)
+func (l EventLake) History(ctx contextpkg.Context, db querypkg.Querier, docID string) ([]EventChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return querypkg.QueryChanges[Event](ctx, db, "events", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l EventLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "events", eventLakeColumns, at)
+	return querypkg.CollectionStateAt(l.Lake, "events", eventLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l EventLake) StateAt(ctx contextpkg.Context, db lakesql.Querier, at time.Time) ([]cdcpkg.Entry[Event], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[Event](ctx, db, query, err)
+func (l EventLake) StateAt(ctx contextpkg.Context, db querypkg.Querier, at time.Time) ([]cdcpkg.Entry[Event], error) {
+	stmt, err := l.StateAtSQL(at)
+	return querypkg.QueryState[Event](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l EventLake) StateAtBookmarkSQL(b cdcpkg.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "events", eventLakeColumns, b)
+	return querypkg.CollectionStateAtBookmark(l.Lake, "events", eventLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l EventLake) StateAtBookmark(ctx contextpkg.Context, db lakesql.Querier, b cdcpkg.Bookmark) ([]cdcpkg.Entry[Event], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[Event](ctx, db, query, err)
+func (l EventLake) StateAtBookmark(ctx contextpkg.Context, db querypkg.Querier, b cdcpkg.Bookmark) ([]cdcpkg.Entry[Event], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return querypkg.QueryState[Event](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l EventLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "events", eventLakeColumns, start, end)
+	return querypkg.CollectionChanges(l.Lake, "events", eventLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l EventLake) Changes(ctx contextpkg.Context, db lakesql.Querier, start, end time.Time) ([]EventChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[Event](ctx, db, "events", query, err)
+func (l EventLake) Changes(ctx contextpkg.Context, db querypkg.Querier, start, end time.Time) ([]EventChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return querypkg.QueryChanges[Event](ctx, db, "events", stmt, err)
 }

@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/dotdo/events/gen/lakesql"
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/query"
 	"github.com/dotdo/events/testdata/golden/imported/other"
 )
 
@@ -262,57 +262,57 @@ const jobLakeColumns = `json_transform(json_extract("doc", '$."level"'), '"BIGIN
 	json_transform(json_extract("doc", '$."link"'), '"STRUCT(\"Scheme\" VARCHAR, \"Opaque\" VARCHAR, \"User\" JSON, \"Host\" VARCHAR, \"Path\" VARCHAR, \"Fragment\" VARCHAR, \"RawQuery\" VARCHAR, \"RawPath\" VARCHAR, \"RawFragment\" VARCHAR, \"ForceQuery\" BOOLEAN, \"OmitHost\" BOOLEAN)"') AS "link"`
 
 // JobLake queries the changes of the "jobs" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of Job.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of Job.
 type JobLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l JobLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "jobs", jobLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "jobs", jobLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l JobLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]JobChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[Job](ctx, db, "jobs", query, err)
+func (l JobLake) History(ctx context.Context, db query.Querier, docID string) ([]JobChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[Job](ctx, db, "jobs", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l JobLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "jobs", jobLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "jobs", jobLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l JobLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[Job], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[Job](ctx, db, query, err)
+func (l JobLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[Job], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[Job](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l JobLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "jobs", jobLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "jobs", jobLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l JobLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[Job], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[Job](ctx, db, query, err)
+func (l JobLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[Job], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[Job](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l JobLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "jobs", jobLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "jobs", jobLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l JobLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]JobChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[Job](ctx, db, "jobs", query, err)
+func (l JobLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]JobChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[Job](ctx, db, "jobs", stmt, err)
 }

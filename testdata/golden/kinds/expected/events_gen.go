@@ -8,8 +8,8 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/dotdo/events/gen/lakesql"
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/query"
 )
 
 // EverythingCollection is the typed "everything" collection of Everything documents.
@@ -378,57 +378,57 @@ const everythingLakeColumns = `json_transform(json_extract("doc", '$."string"'),
 	json_transform(json_extract("doc", '$."indexed"'), '"VARCHAR"') AS "indexed"`
 
 // EverythingLake queries the changes of the "everything" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of Everything.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of Everything.
 type EverythingLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l EverythingLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "everything", everythingLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "everything", everythingLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l EverythingLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]EverythingChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[Everything](ctx, db, "everything", query, err)
+func (l EverythingLake) History(ctx context.Context, db query.Querier, docID string) ([]EverythingChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[Everything](ctx, db, "everything", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l EverythingLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "everything", everythingLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "everything", everythingLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l EverythingLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[Everything], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[Everything](ctx, db, query, err)
+func (l EverythingLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[Everything], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[Everything](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l EverythingLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "everything", everythingLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "everything", everythingLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l EverythingLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[Everything], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[Everything](ctx, db, query, err)
+func (l EverythingLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[Everything], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[Everything](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l EverythingLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "everything", everythingLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "everything", everythingLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l EverythingLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]EverythingChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[Everything](ctx, db, "everything", query, err)
+func (l EverythingLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]EverythingChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[Everything](ctx, db, "everything", stmt, err)
 }

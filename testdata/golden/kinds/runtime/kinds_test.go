@@ -20,9 +20,9 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/dotdo/events"
-	"github.com/dotdo/events/gen/lakesql"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/lake"
+	"github.com/dotdo/events/runtime/query"
 )
 
 func TestEveryKind(t *testing.T) {
@@ -151,7 +151,7 @@ func checkLake(t *testing.T, store *cdc.Store, a, b Everything) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	q := EverythingLake{Lake: lakesql.Lake{Root: root, DOID: "kinds"}}
+	q := EverythingLake{Lake: query.Lake{Root: root, DOID: "kinds"}}
 	state, err := q.StateAt(ctx, db, time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)

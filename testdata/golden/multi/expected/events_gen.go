@@ -6,8 +6,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/dotdo/events/gen/lakesql"
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/query"
 )
 
 // AuditLogCollection is the typed "audit_logs" collection of AuditLog documents.
@@ -138,59 +138,59 @@ var AuditLogWhere = AuditLogFields{
 const auditLogLakeColumns = `json_transform(json_extract("doc", '$."action"'), '"VARCHAR"') AS "action"`
 
 // AuditLogLake queries the changes of the "audit_logs" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of AuditLog.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of AuditLog.
 type AuditLogLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l AuditLogLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "audit_logs", auditLogLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "audit_logs", auditLogLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l AuditLogLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]AuditLogChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[AuditLog](ctx, db, "audit_logs", query, err)
+func (l AuditLogLake) History(ctx context.Context, db query.Querier, docID string) ([]AuditLogChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[AuditLog](ctx, db, "audit_logs", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l AuditLogLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "audit_logs", auditLogLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "audit_logs", auditLogLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l AuditLogLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[AuditLog], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[AuditLog](ctx, db, query, err)
+func (l AuditLogLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[AuditLog], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[AuditLog](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l AuditLogLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "audit_logs", auditLogLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "audit_logs", auditLogLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l AuditLogLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[AuditLog], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[AuditLog](ctx, db, query, err)
+func (l AuditLogLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[AuditLog], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[AuditLog](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l AuditLogLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "audit_logs", auditLogLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "audit_logs", auditLogLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l AuditLogLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]AuditLogChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[AuditLog](ctx, db, "audit_logs", query, err)
+func (l AuditLogLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]AuditLogChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[AuditLog](ctx, db, "audit_logs", stmt, err)
 }
 
 // CategoryCollection is the typed "categories" collection of Category documents.
@@ -321,59 +321,59 @@ var CategoryWhere = CategoryFields{
 const categoryLakeColumns = `json_transform(json_extract("doc", '$."title"'), '"VARCHAR"') AS "title"`
 
 // CategoryLake queries the changes of the "categories" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of Category.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of Category.
 type CategoryLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l CategoryLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "categories", categoryLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "categories", categoryLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l CategoryLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]CategoryChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[Category](ctx, db, "categories", query, err)
+func (l CategoryLake) History(ctx context.Context, db query.Querier, docID string) ([]CategoryChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[Category](ctx, db, "categories", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l CategoryLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "categories", categoryLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "categories", categoryLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l CategoryLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[Category], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[Category](ctx, db, query, err)
+func (l CategoryLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[Category], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[Category](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l CategoryLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "categories", categoryLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "categories", categoryLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l CategoryLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[Category], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[Category](ctx, db, query, err)
+func (l CategoryLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[Category], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[Category](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l CategoryLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "categories", categoryLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "categories", categoryLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l CategoryLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]CategoryChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[Category](ctx, db, "categories", query, err)
+func (l CategoryLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]CategoryChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[Category](ctx, db, "categories", stmt, err)
 }
 
 // StatusCollection is the typed "statuses" collection of Status documents.
@@ -504,59 +504,59 @@ var StatusWhere = StatusFields{
 const statusLakeColumns = `json_transform(json_extract("doc", '$."code"'), '"BIGINT"') AS "code"`
 
 // StatusLake queries the changes of the "statuses" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of Status.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of Status.
 type StatusLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l StatusLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "statuses", statusLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "statuses", statusLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l StatusLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]StatusChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[Status](ctx, db, "statuses", query, err)
+func (l StatusLake) History(ctx context.Context, db query.Querier, docID string) ([]StatusChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[Status](ctx, db, "statuses", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l StatusLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "statuses", statusLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "statuses", statusLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l StatusLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[Status], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[Status](ctx, db, query, err)
+func (l StatusLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[Status], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[Status](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l StatusLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "statuses", statusLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "statuses", statusLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l StatusLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[Status], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[Status](ctx, db, query, err)
+func (l StatusLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[Status], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[Status](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l StatusLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "statuses", statusLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "statuses", statusLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l StatusLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]StatusChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[Status](ctx, db, "statuses", query, err)
+func (l StatusLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]StatusChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[Status](ctx, db, "statuses", stmt, err)
 }
 
 // AddressCollection is the typed "addresses" collection of Address documents.
@@ -687,59 +687,59 @@ var AddressWhere = AddressFields{
 const addressLakeColumns = `json_transform(json_extract("doc", '$."line"'), '"VARCHAR"') AS "line"`
 
 // AddressLake queries the changes of the "addresses" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of Address.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of Address.
 type AddressLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l AddressLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "addresses", addressLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "addresses", addressLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l AddressLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]AddressChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[Address](ctx, db, "addresses", query, err)
+func (l AddressLake) History(ctx context.Context, db query.Querier, docID string) ([]AddressChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[Address](ctx, db, "addresses", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l AddressLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "addresses", addressLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "addresses", addressLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l AddressLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[Address], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[Address](ctx, db, query, err)
+func (l AddressLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[Address], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[Address](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l AddressLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "addresses", addressLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "addresses", addressLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l AddressLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[Address], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[Address](ctx, db, query, err)
+func (l AddressLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[Address], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[Address](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l AddressLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "addresses", addressLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "addresses", addressLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l AddressLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]AddressChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[Address](ctx, db, "addresses", query, err)
+func (l AddressLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]AddressChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[Address](ctx, db, "addresses", stmt, err)
 }
 
 // PersonCollection is the typed "people" collection of Person documents.
@@ -870,59 +870,59 @@ var PersonWhere = PersonFields{
 const personLakeColumns = `json_transform(json_extract("doc", '$."name"'), '"VARCHAR"') AS "name"`
 
 // PersonLake queries the changes of the "people" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of Person.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of Person.
 type PersonLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l PersonLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "people", personLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "people", personLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l PersonLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]PersonChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[Person](ctx, db, "people", query, err)
+func (l PersonLake) History(ctx context.Context, db query.Querier, docID string) ([]PersonChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[Person](ctx, db, "people", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l PersonLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "people", personLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "people", personLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l PersonLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[Person], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[Person](ctx, db, query, err)
+func (l PersonLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[Person], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[Person](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l PersonLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "people", personLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "people", personLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l PersonLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[Person], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[Person](ctx, db, query, err)
+func (l PersonLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[Person], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[Person](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l PersonLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "people", personLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "people", personLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l PersonLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]PersonChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[Person](ctx, db, "people", query, err)
+func (l PersonLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]PersonChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[Person](ctx, db, "people", stmt, err)
 }
 
 // HTTPRequestCollection is the typed "http_requests" collection of HTTPRequest documents.
@@ -1053,59 +1053,59 @@ var HTTPRequestWhere = HTTPRequestFields{
 const hTTPRequestLakeColumns = `json_transform(json_extract("doc", '$."url"'), '"VARCHAR"') AS "url"`
 
 // HTTPRequestLake queries the changes of the "http_requests" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of HTTPRequest.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of HTTPRequest.
 type HTTPRequestLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l HTTPRequestLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "http_requests", hTTPRequestLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "http_requests", hTTPRequestLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l HTTPRequestLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]HTTPRequestChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[HTTPRequest](ctx, db, "http_requests", query, err)
+func (l HTTPRequestLake) History(ctx context.Context, db query.Querier, docID string) ([]HTTPRequestChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[HTTPRequest](ctx, db, "http_requests", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l HTTPRequestLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "http_requests", hTTPRequestLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "http_requests", hTTPRequestLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l HTTPRequestLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[HTTPRequest], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[HTTPRequest](ctx, db, query, err)
+func (l HTTPRequestLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[HTTPRequest], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[HTTPRequest](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l HTTPRequestLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "http_requests", hTTPRequestLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "http_requests", hTTPRequestLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l HTTPRequestLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[HTTPRequest], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[HTTPRequest](ctx, db, query, err)
+func (l HTTPRequestLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[HTTPRequest], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[HTTPRequest](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l HTTPRequestLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "http_requests", hTTPRequestLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "http_requests", hTTPRequestLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l HTTPRequestLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]HTTPRequestChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[HTTPRequest](ctx, db, "http_requests", query, err)
+func (l HTTPRequestLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]HTTPRequestChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[HTTPRequest](ctx, db, "http_requests", stmt, err)
 }
 
 // LegacyCollection is the typed "Legacy-Items_v2" collection of Legacy documents.
@@ -1236,59 +1236,59 @@ var LegacyWhere = LegacyFields{
 const legacyLakeColumns = `json_transform(json_extract("doc", '$."id"'), '"VARCHAR"') AS "id"`
 
 // LegacyLake queries the changes of the "Legacy-Items_v2" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of Legacy.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of Legacy.
 type LegacyLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l LegacyLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "Legacy-Items_v2", legacyLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "Legacy-Items_v2", legacyLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l LegacyLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]LegacyChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[Legacy](ctx, db, "Legacy-Items_v2", query, err)
+func (l LegacyLake) History(ctx context.Context, db query.Querier, docID string) ([]LegacyChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[Legacy](ctx, db, "Legacy-Items_v2", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l LegacyLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "Legacy-Items_v2", legacyLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "Legacy-Items_v2", legacyLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l LegacyLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[Legacy], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[Legacy](ctx, db, query, err)
+func (l LegacyLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[Legacy], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[Legacy](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l LegacyLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "Legacy-Items_v2", legacyLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "Legacy-Items_v2", legacyLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l LegacyLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[Legacy], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[Legacy](ctx, db, query, err)
+func (l LegacyLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[Legacy], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[Legacy](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l LegacyLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "Legacy-Items_v2", legacyLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "Legacy-Items_v2", legacyLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l LegacyLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]LegacyChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[Legacy](ctx, db, "Legacy-Items_v2", query, err)
+func (l LegacyLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]LegacyChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[Legacy](ctx, db, "Legacy-Items_v2", stmt, err)
 }
 
 // sessionCollection is the typed "sessions" collection of session documents.
@@ -1419,57 +1419,57 @@ var sessionWhere = sessionFields{
 const sessionLakeColumns = `json_transform(json_extract("doc", '$."token"'), '"VARCHAR"') AS "token"`
 
 // sessionLake queries the changes of the "sessions" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of session.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of session.
 type sessionLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l sessionLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "sessions", sessionLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "sessions", sessionLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l sessionLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]sessionChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[session](ctx, db, "sessions", query, err)
+func (l sessionLake) History(ctx context.Context, db query.Querier, docID string) ([]sessionChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[session](ctx, db, "sessions", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l sessionLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "sessions", sessionLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "sessions", sessionLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l sessionLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[session], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[session](ctx, db, query, err)
+func (l sessionLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[session], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[session](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l sessionLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "sessions", sessionLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "sessions", sessionLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l sessionLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[session], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[session](ctx, db, query, err)
+func (l sessionLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[session], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[session](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l sessionLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "sessions", sessionLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "sessions", sessionLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l sessionLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]sessionChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[session](ctx, db, "sessions", query, err)
+func (l sessionLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]sessionChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[session](ctx, db, "sessions", stmt, err)
 }

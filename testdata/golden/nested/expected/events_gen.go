@@ -6,8 +6,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/dotdo/events/gen/lakesql"
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/query"
 )
 
 // UserCollection is the typed "users" collection of User documents.
@@ -287,57 +287,57 @@ const userLakeColumns = `json_transform(json_extract("doc", '$."name"'), '"VARCH
 	json_transform(json_extract("doc", '$."meta"'), '"STRUCT(\"source\" VARCHAR, \"geo\" STRUCT(\"lat\" DOUBLE, \"lng\" DOUBLE))"') AS "meta"`
 
 // UserLake queries the changes of the "users" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of User.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of User.
 type UserLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l UserLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "users", userLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "users", userLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l UserLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]UserChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[User](ctx, db, "users", query, err)
+func (l UserLake) History(ctx context.Context, db query.Querier, docID string) ([]UserChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[User](ctx, db, "users", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l UserLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "users", userLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "users", userLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l UserLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[User], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[User](ctx, db, query, err)
+func (l UserLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[User], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[User](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l UserLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "users", userLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "users", userLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l UserLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[User], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[User](ctx, db, query, err)
+func (l UserLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[User], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[User](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l UserLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "users", userLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "users", userLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l UserLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]UserChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[User](ctx, db, "users", query, err)
+func (l UserLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]UserChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[User](ctx, db, "users", stmt, err)
 }

@@ -6,8 +6,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/dotdo/events/gen/lakesql"
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/query"
 )
 
 // MaybeCollection is the typed "maybes" collection of Maybe documents.
@@ -189,57 +189,57 @@ const maybeLakeColumns = `json_transform(json_extract("doc", '$."s"'), '"VARCHAR
 	json_transform(json_extract("doc", '$."Map"'), '"MAP(VARCHAR, VARCHAR)"') AS "Map"`
 
 // MaybeLake queries the changes of the "maybes" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of Maybe.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of Maybe.
 type MaybeLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l MaybeLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "maybes", maybeLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "maybes", maybeLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l MaybeLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]MaybeChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[Maybe](ctx, db, "maybes", query, err)
+func (l MaybeLake) History(ctx context.Context, db query.Querier, docID string) ([]MaybeChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[Maybe](ctx, db, "maybes", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l MaybeLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "maybes", maybeLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "maybes", maybeLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l MaybeLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[Maybe], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[Maybe](ctx, db, query, err)
+func (l MaybeLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[Maybe], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[Maybe](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l MaybeLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "maybes", maybeLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "maybes", maybeLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l MaybeLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[Maybe], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[Maybe](ctx, db, query, err)
+func (l MaybeLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[Maybe], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[Maybe](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l MaybeLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "maybes", maybeLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "maybes", maybeLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l MaybeLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]MaybeChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[Maybe](ctx, db, "maybes", query, err)
+func (l MaybeLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]MaybeChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[Maybe](ctx, db, "maybes", stmt, err)
 }

@@ -6,8 +6,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/dotdo/events/gen/lakesql"
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/query"
 )
 
 // ThingCollection is the typed "things" collection of Thing documents.
@@ -138,57 +138,57 @@ var ThingWhere = ThingFields{
 const thingLakeColumns = `json_transform(json_extract("doc", '$."name"'), '"VARCHAR"') AS "name"`
 
 // ThingLake queries the changes of the "things" collection in the lakehouse with
-// DuckDB. Each query's columns are lakesql's (_op, _ts, _bookmark, _doc_id,
-// _store, _doc, _prev), then one typed column per field of Thing.
+// DuckDB, through package query. Its columns are _op, _ts, _bookmark, _doc_id,
+// _store, _doc and _prev, then one typed column per field of Thing.
 type ThingLake struct {
 	// Lake is where the lake is, and whose events to read.
-	Lake lakesql.Lake
+	Lake query.Lake
 }
 
 // HistorySQL returns the DuckDB SQL of every change of the document docID,
 // oldest first.
 func (l ThingLake) HistorySQL(docID string) (string, error) {
-	return lakesql.History(l.Lake, "things", thingLakeColumns, docID)
+	return query.CollectionHistory(l.Lake, "things", thingLakeColumns, docID)
 }
 
 // History runs HistorySQL on db, a DuckDB database; an empty lake gives no changes.
-func (l ThingLake) History(ctx context.Context, db lakesql.Querier, docID string) ([]ThingChange, error) {
-	query, err := l.HistorySQL(docID)
-	return lakesql.QueryChanges[Thing](ctx, db, "things", query, err)
+func (l ThingLake) History(ctx context.Context, db query.Querier, docID string) ([]ThingChange, error) {
+	stmt, err := l.HistorySQL(docID)
+	return query.QueryChanges[Thing](ctx, db, "things", stmt, err)
 }
 
 // StateAtSQL returns the DuckDB SQL of the collection as it was at the time at:
 // each document's latest change at or before it, deleted documents left out.
 func (l ThingLake) StateAtSQL(at time.Time) (string, error) {
-	return lakesql.StateAt(l.Lake, "things", thingLakeColumns, at)
+	return query.CollectionStateAt(l.Lake, "things", thingLakeColumns, at)
 }
 
 // StateAt runs StateAtSQL on db, a DuckDB database: the documents with their ids.
-func (l ThingLake) StateAt(ctx context.Context, db lakesql.Querier, at time.Time) ([]cdc.Entry[Thing], error) {
-	query, err := l.StateAtSQL(at)
-	return lakesql.QueryState[Thing](ctx, db, query, err)
+func (l ThingLake) StateAt(ctx context.Context, db query.Querier, at time.Time) ([]cdc.Entry[Thing], error) {
+	stmt, err := l.StateAtSQL(at)
+	return query.QueryState[Thing](ctx, db, stmt, err)
 }
 
 // StateAtBookmarkSQL returns the DuckDB SQL of the collection as it was at the
 // bookmark b of the store l.Lake.DOID (required), deleted documents left out.
 func (l ThingLake) StateAtBookmarkSQL(b cdc.Bookmark) (string, error) {
-	return lakesql.StateAtBookmark(l.Lake, "things", thingLakeColumns, b)
+	return query.CollectionStateAtBookmark(l.Lake, "things", thingLakeColumns, b)
 }
 
 // StateAtBookmark runs StateAtBookmarkSQL on db, a DuckDB database.
-func (l ThingLake) StateAtBookmark(ctx context.Context, db lakesql.Querier, b cdc.Bookmark) ([]cdc.Entry[Thing], error) {
-	query, err := l.StateAtBookmarkSQL(b)
-	return lakesql.QueryState[Thing](ctx, db, query, err)
+func (l ThingLake) StateAtBookmark(ctx context.Context, db query.Querier, b cdc.Bookmark) ([]cdc.Entry[Thing], error) {
+	stmt, err := l.StateAtBookmarkSQL(b)
+	return query.QueryState[Thing](ctx, db, stmt, err)
 }
 
 // ChangesSQL returns the DuckDB SQL of the changes with start <= ts < end,
 // oldest first.
 func (l ThingLake) ChangesSQL(start, end time.Time) (string, error) {
-	return lakesql.Changes(l.Lake, "things", thingLakeColumns, start, end)
+	return query.CollectionChanges(l.Lake, "things", thingLakeColumns, start, end)
 }
 
 // Changes runs ChangesSQL on db, a DuckDB database; an empty lake gives no changes.
-func (l ThingLake) Changes(ctx context.Context, db lakesql.Querier, start, end time.Time) ([]ThingChange, error) {
-	query, err := l.ChangesSQL(start, end)
-	return lakesql.QueryChanges[Thing](ctx, db, "things", query, err)
+func (l ThingLake) Changes(ctx context.Context, db query.Querier, start, end time.Time) ([]ThingChange, error) {
+	stmt, err := l.ChangesSQL(start, end)
+	return query.QueryChanges[Thing](ctx, db, "things", stmt, err)
 }

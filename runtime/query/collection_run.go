@@ -1,0 +1,117 @@
+package query
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/dotdo/events/runtime/cdc"
+)
+
+// Querier runs queries: a *sql.DB (or *sql.Conn, *sql.Tx) of a DuckDB
+// driver (github.com/duckdb/duckdb-go/v2). The package imports no driver.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// QueryChanges runs a CollectionHistory or CollectionChanges query (query,
+// built with err, which it returns first) and decodes its rows into typed
+// changes of collection. A lake without objects in the folders read gives
+// no changes rather than DuckDB's "No files found" error.
+func QueryChanges[T any](ctx context.Context, db Querier, collection, query string, err error) ([]cdc.Change[T], error) {
+	if err != nil {
+		return nil, err
+	}
+	var out []cdc.Change[T]
+	err = scanChanges(ctx, db, query, func(r changeRow) error {
+		raw := cdc.RawChange{Op: cdc.Op(r.op), Collection: collection, DocID: r.docID, Bookmark: cdc.Bookmark(r.bookmark.String), TS: r.ts}
+		if r.doc.Valid {
+			raw.Doc = json.RawMessage(r.doc.String)
+		}
+		if r.prev.Valid {
+			raw.Prev = json.RawMessage(r.prev.String)
+		}
+		ch, err := cdc.DecodeChange[T](raw)
+		if err != nil {
+			return err
+		}
+		out = append(out, ch)
+		return nil
+	})
+	return out, err
+}
+
+// QueryState runs a CollectionStateAt or CollectionStateAtBookmark query
+// (query, built with err, which it returns first) and decodes its rows into
+// documents with their ids. A lake without objects in the folders read
+// gives no documents.
+func QueryState[T any](ctx context.Context, db Querier, query string, err error) ([]cdc.Entry[T], error) {
+	if err != nil {
+		return nil, err
+	}
+	var out []cdc.Entry[T]
+	err = scanChanges(ctx, db, query, func(r changeRow) error {
+		e := cdc.Entry[T]{ID: r.docID}
+		if err := json.Unmarshal([]byte(r.doc.String), &e.Doc); err != nil {
+			return fmt.Errorf("%w: %s: %w", cdc.ErrDecode, r.docID, err)
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// changeRow is the meta columns (collectionMeta) of a result row.
+type changeRow struct {
+	op, docID       string
+	ts              time.Time
+	bookmark, store sql.NullString
+	doc, prev       sql.NullString
+}
+
+// scanChanges runs query and calls fn with the meta columns of each row;
+// the typed columns after them are skipped.
+func scanChanges(ctx context.Context, db Querier, query string, fn func(changeRow) error) error {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		if IsNoFiles(err) {
+			return nil
+		}
+		return fmt.Errorf("query: run: %w", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return fmt.Errorf("query: run: %w", err)
+	}
+	var r changeRow
+	meta := []any{&r.op, &r.ts, &r.bookmark, &r.docID, &r.store, &r.doc, &r.prev}
+	if len(cols) < len(meta) {
+		return fmt.Errorf("query: run: %d columns, not the %d of a collection query", len(cols), len(meta))
+	}
+	dest := make([]any, len(cols))
+	var skip any
+	for i := range dest {
+		dest[i] = &skip
+	}
+	copy(dest, meta)
+	for rows.Next() {
+		r = changeRow{}
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("query: scan: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		// DuckDB may report a glob without files only when rows are read.
+		if IsNoFiles(err) {
+			return nil
+		}
+		return fmt.Errorf("query: run: %w", err)
+	}
+	return nil
+}
