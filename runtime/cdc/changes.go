@@ -179,6 +179,9 @@ func DecodeChange[T any](r RawChange) (Change[T], error) {
 // and DocID are validated; Doc and Prev must be valid JSON or empty; TS
 // defaults to now; Bookmark is ignored (the log assigns it).
 func (t *Tx) AppendChange(ctx context.Context, c RawChange) (Bookmark, error) {
+	if err := t.writable(); err != nil {
+		return "", err
+	}
 	if c.Op != OpInsert && c.Op != OpUpdate && c.Op != OpDelete {
 		return "", fmt.Errorf("%w: change op %q is not insert, update or delete", ErrInvalidOptions, c.Op)
 	}

@@ -82,7 +82,8 @@ func (c *Collection[T]) Name() string { return c.t.name }
 func (c *Collection[T]) Store() *Store { return c.store }
 
 // With returns the collection bound to tx: its reads see the transaction's
-// writes, and its writes commit or roll back with it.
+// writes, and its writes commit or roll back with it. Bound to a View's
+// transaction, it reads one consistent state and refuses writes.
 func (c *Collection[T]) With(tx *Tx) *Collection[T] {
 	return &Collection[T]{store: c.store, t: c.t, tx: tx}
 }
@@ -95,13 +96,26 @@ func (c *Collection[T]) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt {
 	return s
 }
 
-// readStmt picks the read pool's statement, or the writer's copy bound to
-// the transaction (whose reads must see its writes).
+// readStmt picks the read pool's statement, or the copy bound to the
+// transaction: the writer's in Update (its reads must see its writes), the
+// pool's in View.
 func (c *Collection[T]) readStmt(ctx context.Context, pool, writer *sql.Stmt) *sql.Stmt {
-	if c.tx != nil {
+	switch {
+	case c.tx == nil:
+		return pool
+	case c.tx.readOnly:
+		return c.tx.stmt(ctx, pool)
+	default:
 		return c.tx.stmt(ctx, writer)
 	}
-	return pool
+}
+
+// writable refuses writes through a collection bound to a View.
+func (c *Collection[T]) writable() error {
+	if c.tx != nil {
+		return c.tx.writable()
+	}
+	return nil
 }
 
 // reads returns what ad-hoc reads run on.
@@ -127,6 +141,9 @@ func encode[T any](id string, doc T) ([]byte, error) {
 // Put stores doc under id, inserting or replacing it; the change log gets a
 // collection.insert or a collection.update (with the previous document).
 func (c *Collection[T]) Put(ctx context.Context, id string, doc T) error {
+	if err := c.writable(); err != nil {
+		return err
+	}
 	raw, err := encode(id, doc)
 	if err != nil {
 		return err
@@ -140,6 +157,9 @@ func (c *Collection[T]) Put(ctx context.Context, id string, doc T) error {
 // PutMany stores every entry in one transaction (the caller's, when bound).
 // Bad ids or documents fail the whole call before anything is written.
 func (c *Collection[T]) PutMany(ctx context.Context, entries []Entry[T]) error {
+	if err := c.writable(); err != nil {
+		return err
+	}
 	raws := make([][]byte, len(entries))
 	for i, e := range entries {
 		raw, err := encode(e.ID, e.Doc)
@@ -205,6 +225,9 @@ func (c *Collection[T]) Has(ctx context.Context, id string) (bool, error) {
 // Delete removes the document under id, logging a collection.delete with
 // the removed document. It reports whether there was one.
 func (c *Collection[T]) Delete(ctx context.Context, id string) (bool, error) {
+	if err := c.writable(); err != nil {
+		return false, err
+	}
 	if err := ValidateID(id); err != nil {
 		return false, err
 	}
@@ -222,6 +245,9 @@ func (c *Collection[T]) Delete(ctx context.Context, id string) (bool, error) {
 // DeleteMany removes the documents under ids in one transaction and returns
 // how many there were. Bad ids fail the call before anything is deleted.
 func (c *Collection[T]) DeleteMany(ctx context.Context, ids []string) (int, error) {
+	if err := c.writable(); err != nil {
+		return 0, err
+	}
 	for i, id := range ids {
 		if err := ValidateID(id); err != nil {
 			return 0, fmt.Errorf("id %d: %w", i, err)
@@ -253,6 +279,9 @@ func (c *Collection[T]) DeleteMany(ctx context.Context, ids []string) (int, erro
 // Clear removes every document in one statement, logging a collection.delete
 // (with the removed document) for each, and returns how many there were.
 func (c *Collection[T]) Clear(ctx context.Context) (int, error) {
+	if err := c.writable(); err != nil {
+		return 0, err
+	}
 	var res sql.Result
 	var err error
 	if c.tx != nil {

@@ -21,6 +21,8 @@ var (
 	ErrInvalidBookmark = errors.New("cdc: invalid bookmark")
 	// ErrInvalidOptions is returned for bad FindOptions or a bad filter.
 	ErrInvalidOptions = errors.New("cdc: invalid options")
+	// ErrReadOnly is returned for a write inside Store.View.
+	ErrReadOnly = errors.New("cdc: read-only transaction (Store.View)")
 )
 
 // MaxIDLen is the longest document id, in bytes.

@@ -154,6 +154,19 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	return nil
 }
 
+// View runs fn in a read-only transaction on the read pool: every read
+// through tx (collections bound with With(tx), tx.QueryContext) sees one
+// consistent state of the store, and writers are not held up meanwhile
+// (WAL). Writes through tx fail with ErrReadOnly.
+func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("cdc: begin view: %w", err)
+	}
+	defer sqlTx.Rollback() //nolint:errcheck // nothing to undo: it only read
+	return fn(&Tx{tx: sqlTx, store: s, readOnly: true})
+}
+
 // Bookmark returns the bookmark of the last change ever written to the store,
 // or the zero Bookmark when there is none. Pruning the log does not move it.
 func (s *Store) Bookmark(ctx context.Context) (Bookmark, error) {

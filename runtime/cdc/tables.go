@@ -101,6 +101,9 @@ func ensureCollection(ctx context.Context, x execer, name string) error {
 // EnsureCollection creates the collection name inside the transaction when
 // it does not exist yet (a restore uses it to be all or nothing).
 func (t *Tx) EnsureCollection(ctx context.Context, name string) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
 	return ensureCollection(ctx, t.tx, name)
 }
 

@@ -5,12 +5,22 @@ import (
 	"database/sql"
 )
 
-// Tx is a write transaction of a Store, handed to the function given to
-// Store.Update. Bind collections to it with their With method.
+// Tx is a transaction of a Store, handed to the function given to
+// Store.Update (read-write) or Store.View (read-only). Bind collections to it
+// with their With method.
 type Tx struct {
-	tx    *sql.Tx
-	store *Store
-	stmts map[*sql.Stmt]*sql.Stmt // the store's statements, bound to this tx
+	tx       *sql.Tx
+	store    *Store
+	readOnly bool                    // a View: writes are refused
+	stmts    map[*sql.Stmt]*sql.Stmt // the store's statements, bound to this tx
+}
+
+// writable returns ErrReadOnly for a View's transaction.
+func (t *Tx) writable() error {
+	if t.readOnly {
+		return ErrReadOnly
+	}
+	return nil
 }
 
 // stmt returns s bound to the transaction, preparing it once per transaction.
@@ -29,6 +39,9 @@ func (t *Tx) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt {
 // ExecContext runs a statement in the transaction: an escape hatch for tables
 // of your own that must change atomically with collections.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := t.writable(); err != nil {
+		return nil, err
+	}
 	return t.tx.ExecContext(ctx, query, args...)
 }
 

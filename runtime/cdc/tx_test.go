@@ -164,3 +164,56 @@ func TestAppendChange(t *testing.T) {
 		t.Fatalf("%d change rows after bad input", n)
 	}
 }
+
+// TestViewIsConsistentAndReadOnly reads two collections in a View while a
+// writer commits: the view keeps seeing the state it started with, and
+// refuses writes.
+func TestViewIsConsistentAndReadOnly(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	users := newUsers(t, s)
+	orders, err := cdc.NewCollection[Order](s, "orders")
+	must(t, err)
+	must(t, users.Put(ctx, "u1", User{Name: "before"}))
+	must(t, orders.Put(ctx, "o1", Order{Total: 1}))
+	err = s.View(ctx, func(tx *cdc.Tx) error {
+		u, ok, err := users.With(tx).Get(ctx, "u1")
+		if err != nil || !ok || u.Name != "before" {
+			t.Fatalf("view Get = %+v %v %v", u, ok, err)
+		}
+		// A write commits outside the view: the view does not see it.
+		must(t, s.Update(ctx, func(w *cdc.Tx) error {
+			if err := users.With(w).Put(ctx, "u1", User{Name: "after"}); err != nil {
+				return err
+			}
+			return orders.With(w).Put(ctx, "o2", Order{Total: 2})
+		}))
+		u, _, err = users.With(tx).Get(ctx, "u1")
+		must(t, err)
+		if u.Name != "before" {
+			t.Errorf("view saw a later write: %+v", u)
+		}
+		if n, err := orders.With(tx).Count(ctx, nil); err != nil || n != 1 {
+			t.Errorf("view counts %d orders, %v; want 1", n, err)
+		}
+		if ok, err := orders.With(tx).Has(ctx, "o2"); err != nil || ok {
+			t.Errorf("view Has(o2) = %v, %v", ok, err)
+		}
+		for name, err := range map[string]error{
+			"Put":     users.With(tx).Put(ctx, "x", User{}),
+			"PutMany": users.With(tx).PutMany(ctx, []cdc.Entry[User]{{ID: "x"}}),
+			"Delete":  func() error { _, err := users.With(tx).Delete(ctx, "u1"); return err }(),
+			"Clear":   func() error { _, err := users.With(tx).Clear(ctx); return err }(),
+			"Exec":    func() error { _, err := tx.ExecContext(ctx, "DELETE FROM cdc_changes"); return err }(),
+		} {
+			if !errors.Is(err, cdc.ErrReadOnly) {
+				t.Errorf("%s in a view: %v", name, err)
+			}
+		}
+		return nil
+	})
+	must(t, err)
+	if u, _, _ := users.Get(ctx, "u1"); u.Name != "after" {
+		t.Fatalf("after the view: %+v", u)
+	}
+}
