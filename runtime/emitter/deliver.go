@@ -16,13 +16,17 @@ import (
 type sink struct {
 	name      string
 	send      func(ctx context.Context, b *batch) error
-	batchSize int           // most events per batch
-	wake      chan struct{} // a batch is full: Run delivers now
+	prep      func(b *batch) // builds what send needs, once b is finished (nil: nothing)
+	batchSize int            // most events per batch
+	wake      chan struct{}  // a batch is full: Run delivers now
 
-	run  sync.Mutex // one delivery of this sink at a time; guards bufs
-	bufs []batch    // one per batch in flight
+	run      sync.Mutex // one delivery of this sink at a time; guards bufs and ahead
+	bufs     []batch    // one per batch in flight
+	ahead    batch      // with one batch in flight: the next one, prepared during the send
+	aheadKey aheadKey   // what ahead holds
 
-	// Guarded by Emitter.mu.
+	// Guarded by Emitter.mu. cursor is written with run held too, so
+	// whoever holds run may also read it without Emitter.mu.
 	cursor      [numSources]uint64 // last delivered seq per source
 	saved       [numSources]uint64 // cursor as saved in the store
 	unsaved     int                // batches of stored events delivered since the last save
@@ -90,6 +94,9 @@ func (e *Emitter) targets(ctx context.Context) (targets, error) {
 func (e *Emitter) deliverSink(ctx context.Context, s *sink, force bool, tgt targets) (busy bool, err error) {
 	s.run.Lock()
 	defer s.run.Unlock()
+	// A batch prepared ahead serves only this round: the next one starts
+	// from fresh state (e.g. an identity EnrichFromRequest changed).
+	defer func() { s.aheadKey = aheadKey{} }()
 	defer func() {
 		e.mu.Lock()
 		unsaved := s.unsaved > 0
@@ -139,19 +146,20 @@ func (e *Emitter) deliverSink(ctx context.Context, s *sink, force bool, tgt targ
 // batches of the same flight are not counted as delivered: they are sent
 // again, and HTTP recognises them by id and batchId.
 func (e *Emitter) deliverSome(ctx context.Context, s *sink, src source, through uint64) (sent, full bool, err error) {
-	e.mu.Lock()
+	// Only advance moves the cursor, with s.run held: no need for e.mu,
+	// which Emit holds most of the time during a burst.
 	after := s.cursor[src]
-	e.mu.Unlock()
 	n := 0
 	for n < len(s.bufs) {
 		b := &s.bufs[n]
-		if err := e.fill(ctx, s, src, after, through, b); err != nil {
-			return false, false, err
+		if n > 0 || !s.takeAhead(src, after, through) {
+			if err := e.prepare(ctx, s, src, after, through, b); err != nil {
+				return false, false, err
+			}
 		}
 		if b.len() == 0 {
 			break
 		}
-		b.finish()
 		after = b.last()
 		n++
 		if b.len() < s.batchSize {
@@ -163,7 +171,7 @@ func (e *Emitter) deliverSome(ctx context.Context, s *sink, src source, through 
 	}
 	errs := make([]error, n)
 	if n == 1 {
-		errs[0] = s.send(ctx, &s.bufs[0])
+		errs[0] = e.sendOne(ctx, s, through)
 	} else {
 		var wg sync.WaitGroup
 		for i := range n {
@@ -202,6 +210,64 @@ func (e *Emitter) deliverSome(ctx context.Context, s *sink, src source, through 
 		sent = true
 	}
 	return sent, full, nil
+}
+
+// aheadKey names the batch a sink prepared ahead: the events of src after
+// seq after, up to seq through. The same key always means the same events
+// (an event's JSON never changes once emitted), so a prepared batch is
+// valid as long as the sink's cursor is still at after.
+type aheadKey struct {
+	ok             bool
+	src            source
+	after, through uint64
+}
+
+// takeAhead moves the batch prepared ahead into s.bufs[0] if it is the one
+// wanted now: the sink took the batch before it (its cursor is at after) and
+// the round has the same target. s.run is held.
+func (s *sink) takeAhead(src source, after, through uint64) bool {
+	if s.aheadKey != (aheadKey{ok: true, src: src, after: after, through: through}) {
+		s.aheadKey = aheadKey{}
+		return false
+	}
+	s.bufs[0], s.ahead = s.ahead, s.bufs[0]
+	s.aheadKey = aheadKey{}
+	return true
+}
+
+// sendOne sends s.bufs[0], the only batch in flight. When it is full, more
+// events probably wait: the next batch is filled and encoded meanwhile (in
+// s.ahead), so the next request leaves as soon as this one's response
+// arrives, and delivery stays strictly sequential. If the send fails the
+// cursor stays put and the prepared batch is simply not used. s.run is held.
+func (e *Emitter) sendOne(ctx context.Context, s *sink, through uint64) error {
+	b := &s.bufs[0]
+	if b.len() < s.batchSize || b.last() >= through {
+		return s.send(ctx, b)
+	}
+	key := aheadKey{ok: true, src: b.src, after: b.last(), through: through}
+	var wg sync.WaitGroup
+	var perr error
+	wg.Go(func() { perr = e.prepare(ctx, s, key.src, key.after, key.through, &s.ahead) })
+	err := s.send(ctx, b)
+	wg.Wait()
+	if perr == nil && s.ahead.len() > 0 {
+		s.aheadKey = key
+	}
+	return err
+}
+
+// prepare fills b with the next batch of src for s and, unless it is empty,
+// builds what the sink sends.
+func (e *Emitter) prepare(ctx context.Context, s *sink, src source, after, through uint64, b *batch) error {
+	if err := e.fill(ctx, s, src, after, through, b); err != nil || b.len() == 0 {
+		return err
+	}
+	b.finish()
+	if s.prep != nil {
+		s.prep(b)
+	}
+	return nil
 }
 
 // fill loads the next batch of src for s, events after seq after up to

@@ -371,3 +371,45 @@ func TestHTTPInFlight(t *testing.T) {
 		t.Fatal("lost events")
 	}
 }
+
+// TestPreparedBatchAfterFailure: with one batch in flight the next batch is
+// prepared during each send; when a send fails in the middle of a backlog
+// that batch is not sent, the retry starts at the failed batch, and the
+// ingest takes every batch once, in order, one request at a time.
+func TestPreparedBatchAfterFailure(t *testing.T) {
+	ctx := context.Background()
+	in := newIngest(t)
+	in.script(modeOK, modeOK, mode503)
+	clk := newClock(t0)
+	em, err := emitter.New(openStore(t), emitter.Options{
+		Endpoint: in.URL, BatchSize: 10, Now: clk.Now, Logger: discardLogger(),
+		Jitter: func() time.Duration { return 0 },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 45 {
+		mustEmit(t, em, custom("t", i))
+	}
+	var de *emitter.DeliveryError
+	if err := em.HandleAlarm(ctx); !errors.As(err, &de) || de.Status != 503 {
+		t.Fatalf("first round: %v", err)
+	}
+	if n := len(in.requests()); n != 2 {
+		t.Fatalf("%d requests before the retry, want 2 (the prepared batch must wait)", n)
+	}
+	clk.Advance(time.Minute)
+	if err := em.HandleAlarm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ns := customNs(in.events(), "t"); !slices.Equal(ns, seq(0, 45)) {
+		t.Fatalf("delivered %v", ns)
+	}
+	var firsts []int
+	for _, r := range in.requests() {
+		firsts = append(firsts, int(r.batch.Events[0].(events.Custom).Fields["n"].(float64)))
+	}
+	if want := []int{0, 10, 10, 20, 30, 40}; !slices.Equal(firsts, want) {
+		t.Fatalf("batches start at %v, want %v", firsts, want)
+	}
+}

@@ -118,7 +118,7 @@ func New(store *cdc.Store, opts Options) (*Emitter, error) {
 		e.identity.ID = e.storeID
 	}
 	if cfg.httpOn {
-		e.sinks = append(e.sinks, &sink{name: "http", send: e.sendHTTP, batchSize: cfg.BatchSize,
+		e.sinks = append(e.sinks, &sink{name: "http", send: e.sendHTTP, prep: e.httpBody, batchSize: cfg.BatchSize,
 			bufs: make([]batch, cfg.HTTPInFlight), wake: make(chan struct{}, 1)})
 	}
 	if cfg.Bucket != nil {
@@ -229,6 +229,9 @@ func (e *Emitter) Emit(ev events.Event) error {
 		// A large event outgrew the chunk: AppendJSON made a new array.
 		// Keep only the event, in a chunk of its own size.
 		js = append(make([]byte, 0, len(out)-start), out[start:]...)
+	}
+	if len(e.mem) == cap(e.mem) {
+		e.growMemLocked()
 	}
 	e.mem = append(e.mem, memEvent{seq: seq, tsMs: ts.UnixMilli(), js: js})
 	e.chunkLast = seq

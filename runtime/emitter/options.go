@@ -84,8 +84,9 @@ type Options struct {
 	LakeBatchSize int
 
 	// HTTPInFlight is how many HTTP batches may be in flight at once
-	// (default 1). With 1 the ingest receives batches strictly in order;
-	// more hides the round trip (worth it to a distant endpoint) but batches
+	// (default 1). With 1 the ingest receives batches strictly in order
+	// (the next batch is encoded while a request is out, so it leaves as
+	// soon as the response arrives); more hides the round trip (worth it to a distant endpoint) but batches
 	// may then arrive out of order (each event's id and batchId carry its
 	// sequence number, changes their bookmark). At most MaxHTTPInFlight.
 	HTTPInFlight int

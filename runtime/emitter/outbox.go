@@ -158,6 +158,24 @@ const maxIdleMem = 64 << 10
 // compactMin is the fewest released events worth moving the rest down for.
 const compactMin = 1024
 
+// growMemLocked makes room for one more event in e.mem. Released slots are
+// reused first; otherwise the capacity doubles (append grows large slices
+// by only a quarter, and as memEvent holds a pointer every copy of a backlog
+// of tens of thousands of events is costly, more so while the GC runs).
+// Only the live events are copied. e.mem is full; e.mu is held.
+func (e *Emitter) growMemLocked() {
+	live := e.live()
+	if 4*e.memHead >= len(e.mem) && e.memHead > 0 {
+		m := copy(e.mem, live)
+		clear(e.mem[m:])
+		e.mem, e.memHead = e.mem[:m], 0
+		return
+	}
+	mem := make([]memEvent, len(live), max(2*cap(e.mem), 1024))
+	copy(mem, live)
+	e.mem, e.memHead = mem, 0
+}
+
 // dropMemLocked releases the first k live events. The slice is compacted
 // when memory empties, or once the released part is at least half of it, so
 // the cost stays linear in the number of events however they are released;

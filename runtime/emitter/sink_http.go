@@ -19,9 +19,14 @@ const maxErrorBody = 256
 // reused.
 const maxDrain = 64 << 10
 
-// sendHTTP POSTs b as one batch body ({"events":[...],"batchId":...}).
-func (e *Emitter) sendHTTP(ctx context.Context, b *batch) error {
+// httpBody builds b's request body, {"events":[...],"batchId":...}: the
+// sink's prep, so it can be done while the previous request is in flight.
+func (e *Emitter) httpBody(b *batch) {
 	b.body = events.AppendBatch(b.body[:0], b.id(e.storeID), b.raw)
+}
+
+// sendHTTP POSTs b.body, which httpBody built, as one batch.
+func (e *Emitter) sendHTTP(ctx context.Context, b *batch) error {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(b.body))
