@@ -17,6 +17,10 @@ const (
 	OpDelete Op = "delete"
 )
 
+// opMark is the op of a marker row that AdvanceBookmark writes: it only
+// holds a change number, so it is never a change and no reader returns it.
+const opMark = "mark"
+
 // EventType returns the event type of the change: "collection.insert", ...
 func (o Op) EventType() string { return "collection." + string(o) }
 
@@ -60,7 +64,8 @@ type RawChange struct {
 const changeColumns = `seq, ts, collection, doc_id, op, doc, prev`
 
 // ChangesAfter returns at most limit changes of every collection written
-// after the bookmark after, in bookmark order. Pruned changes are gone.
+// after the bookmark after, in bookmark order. Pruned changes are gone, and
+// the marks of AdvanceBookmark are skipped: they are no changes.
 func (s *Store) ChangesAfter(ctx context.Context, after Bookmark, limit int) ([]RawChange, error) {
 	return readChanges(ctx, s.reader, "", after, limit)
 }
@@ -72,8 +77,9 @@ func (t *Tx) ChangesAfter(ctx context.Context, after Bookmark, limit int) ([]Raw
 
 // PruneChanges deletes the changes up to and including through (the
 // emitter calls it for what every sink has delivered) and returns how many
-// it deleted. The newest change is always kept: it is what keeps bookmarks
-// increasing after a prune.
+// rows it deleted (marks written by AdvanceBookmark included). The newest
+// row is always kept, change or mark: it is what keeps bookmarks increasing
+// after a prune.
 func (s *Store) PruneChanges(ctx context.Context, through Bookmark) (int64, error) {
 	seq, err := through.Seq()
 	if err != nil {
@@ -98,7 +104,11 @@ func readChanges(ctx context.Context, q queryer, collection string, after Bookma
 	if limit <= 0 {
 		return nil, fmt.Errorf("%w: limit %d must be positive", ErrInvalidOptions, limit)
 	}
-	query := `SELECT ` + changeColumns + ` FROM cdc_changes WHERE seq > ? ORDER BY seq LIMIT ?`
+	// Marks (AdvanceBookmark) are numbers, not changes: skipped here, so
+	// every reader of the log (the emitter, point-in-time restore) sees only
+	// real changes. A mark has an empty collection, so the per-collection
+	// query never matches one.
+	query := `SELECT ` + changeColumns + ` FROM cdc_changes WHERE seq > ? AND op <> '` + opMark + `' ORDER BY seq LIMIT ?`
 	args := []any{seq, limit}
 	if collection != "" {
 		query = `SELECT ` + changeColumns + ` FROM cdc_changes WHERE collection = ? AND seq > ? ORDER BY seq LIMIT ?`
@@ -218,4 +228,41 @@ func (t *Tx) AppendChange(ctx context.Context, c RawChange) (Bookmark, error) {
 		return "", fmt.Errorf("cdc: append change: %w", err)
 	}
 	return BookmarkFromSeq(seq), nil
+}
+
+// AdvanceBookmark makes the next change of the store get a number greater
+// than to, in the transaction: a store restored from another one's
+// snapshots and lake (snapshot.RestoreTo into a new, empty store) continues
+// the sequence of the store it replaces instead of reissuing its bookmarks.
+// It does nothing when the store is already at or past to: bookmarks never
+// go back. The zero Bookmark does nothing either.
+//
+// The number is held by a marker row at to in the change log. A mark is not
+// a change: ChangesAfter and Collection.Changes skip it, so it yields no
+// event, and PruneChanges deletes it like a change once it is not the
+// newest row. Store.Bookmark and Tx.Bookmark count it (they return to until
+// the next change), so a consumer of ChangesAfter may find nothing up to
+// the store's bookmark.
+func (t *Tx) AdvanceBookmark(ctx context.Context, to Bookmark) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	seq, err := to.Seq()
+	if err != nil {
+		return err
+	}
+	if seq <= 0 {
+		return nil
+	}
+	// seq is the rowid: the next insert takes MAX(seq)+1. WHERE NOT EXISTS
+	// keeps it a no-op when the log already reaches seq (as a change or a
+	// mark), so the number never goes back.
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO cdc_changes (seq, ts, collection, doc_id, op, doc, prev)
+		SELECT ?1, ?2, '', '', '`+opMark+`', NULL, NULL
+		WHERE NOT EXISTS (SELECT 1 FROM cdc_changes WHERE seq >= ?1)`,
+		seq, time.Now().UTC().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("cdc: advance bookmark to %s: %w", to, err)
+	}
+	return nil
 }

@@ -167,8 +167,9 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 	return fn(&Tx{tx: sqlTx, store: s, readOnly: true})
 }
 
-// Bookmark returns the bookmark of the last change ever written to the store,
-// or the zero Bookmark when there is none. Pruning the log does not move it.
+// Bookmark returns the bookmark of the last change ever written to the store
+// (or the number Tx.AdvanceBookmark moved it to, if that is later), or the
+// zero Bookmark when there is none. Pruning the log does not move it.
 func (s *Store) Bookmark(ctx context.Context) (Bookmark, error) {
 	return currentBookmark(ctx, s.reader)
 }

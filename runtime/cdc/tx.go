@@ -55,8 +55,9 @@ func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
-// Bookmark returns the bookmark of the last change written, including this
-// transaction's own changes so far.
+// Bookmark returns the bookmark of the last change written (or the number
+// AdvanceBookmark moved the store to, if that is later), including this
+// transaction's own writes so far.
 func (t *Tx) Bookmark(ctx context.Context) (Bookmark, error) {
 	return currentBookmark(ctx, t.tx)
 }

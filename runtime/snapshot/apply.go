@@ -28,6 +28,14 @@ type goal struct {
 	body        *os.File // nil: start from nothing
 	collections []string // the body's collections
 	overlay     map[string][]overlayEntry
+	// advance, when set, is the number the store's bookmark is moved to
+	// (cdc.Tx.AdvanceBookmark) before any write: a restore into a store
+	// behind the chain it restores from.
+	advance cdc.Bookmark
+	// retract are documents the chain's last state holds: each one the
+	// restored state lacks gets a logged delete (cdc.Tx.AppendChange), so
+	// the log continues the chain.
+	retract []retraction
 }
 
 // names returns the collections of the target state, sorted.
@@ -36,6 +44,9 @@ func (t goal) names() []string {
 	for c := range t.overlay {
 		names = append(names, c)
 	}
+	for _, r := range t.retract {
+		names = append(names, r.coll)
+	}
 	slices.Sort(names)
 	return slices.Compact(names)
 }
@@ -43,11 +54,23 @@ func (t goal) names() []string {
 // apply brings store to t in one transaction. Collections the target needs
 // and the store lacks are created first, outside it: cdc cannot create a
 // usable collection inside a transaction. If the transaction then fails they
-// stay, empty, and nothing else changes.
-func apply(ctx context.Context, store *cdc.Store, t goal) (RestoreResult, error) {
+// stay, empty, and nothing else changes. It also returns how many deletes of
+// t.retract it logged.
+func apply(ctx context.Context, store *cdc.Store, t goal) (RestoreResult, int, error) {
 	want := t.names()
-	var res RestoreResult
+	var (
+		res       RestoreResult
+		retracted int
+	)
 	err := updateWithHandles(ctx, store, want, func(tx *cdc.Tx, names []string, h handles) error {
+		retracted = 0
+		if t.advance != "" {
+			// First, so that every write below is numbered after the
+			// chain the store continues.
+			if err := tx.AdvanceBookmark(ctx, t.advance); err != nil {
+				return err
+			}
+		}
 		var n counts
 		done := map[string]bool{}
 		var m *merger
@@ -76,6 +99,22 @@ func apply(ctx context.Context, store *cdc.Store, t goal) (RestoreResult, error)
 				return err
 			}
 		}
+		// The store physically lacks the chain's later documents, so no
+		// write above deleted them: log their deletes by hand, or a replay
+		// of the chain through this restore would bring them back.
+		for _, r := range t.retract {
+			has, err := h[r.coll].With(tx).Has(ctx, r.id)
+			if err != nil {
+				return err
+			}
+			if has {
+				continue
+			}
+			if _, err := tx.AppendChange(ctx, cdc.RawChange{Op: cdc.OpDelete, Collection: r.coll, DocID: r.id, Prev: r.prev}); err != nil {
+				return err
+			}
+			retracted++
+		}
 		bm, err := tx.Bookmark(ctx)
 		if err != nil {
 			return err
@@ -91,7 +130,7 @@ func apply(ctx context.Context, store *cdc.Store, t goal) (RestoreResult, error)
 		return nil
 	})
 	if err != nil {
-		return RestoreResult{}, err
+		return RestoreResult{}, 0, err
 	}
-	return res, nil
+	return res, retracted, nil
 }

@@ -3,6 +3,8 @@ package snapshot
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dotdo/events/runtime/cdc"
@@ -31,10 +33,18 @@ type chain struct {
 	until   time.Time
 	changes map[int64]*change
 	maxSeen int64 // the highest change number seen in any source
+	// latest is, per document, the newest change after from seen in any
+	// source, also past the target: what the store id last held of each
+	// document it changed, which a restore into a store behind the chain
+	// needs (see retractions).
+	latest map[docRef]*change
 }
 
+// docRef names a document of a store.
+type docRef struct{ coll, id string }
+
 func newChain(from, upto int64, until time.Time) *chain {
-	return &chain{from: from, upto: upto, until: until, changes: map[int64]*change{}}
+	return &chain{from: from, upto: upto, until: until, changes: map[int64]*change{}, latest: map[docRef]*change{}}
 }
 
 // wants reports whether change number seq is in the chain's range.
@@ -47,6 +57,12 @@ func (c *chain) wants(seq int64) bool {
 // under one number mean two stores wrote under one id: ErrConflict.
 func (c *chain) add(ch *change, where string) error {
 	c.maxSeen = max(c.maxSeen, ch.seq)
+	if ch.seq > c.from {
+		ref := docRef{ch.coll, ch.id}
+		if old, ok := c.latest[ref]; !ok || old.seq < ch.seq {
+			c.latest[ref] = ch
+		}
+	}
 	if !c.wants(ch.seq) {
 		return nil
 	}
@@ -100,5 +116,32 @@ func (o overlay) sorted() map[string][]overlayEntry {
 		sortEntries(entries)
 		out[coll] = entries
 	}
+	return out
+}
+
+// retraction is a document the store id held at the end of its chain that
+// the restored state lacks: a restore into a store behind the chain logs its
+// delete (see RestoreTo).
+type retraction struct {
+	coll, id string
+	prev     json.RawMessage // the document as the chain last had it
+}
+
+// retractions returns the documents whose newest change in the chain is
+// after reached and left them present: the chain's last state has them, the
+// state at reached may not. Sorted by collection and id.
+func (c *chain) retractions(reached int64) []retraction {
+	var out []retraction
+	for ref, ch := range c.latest {
+		if ch.seq > reached && ch.op != cdc.OpDelete && ch.doc != nil {
+			out = append(out, retraction{coll: ref.coll, id: ref.id, prev: ch.doc})
+		}
+	}
+	slices.SortFunc(out, func(a, b retraction) int {
+		if n := strings.Compare(a.coll, b.coll); n != 0 {
+			return n
+		}
+		return strings.Compare(a.id, b.id)
+	})
 	return out
 }

@@ -62,9 +62,31 @@
 // the store's own change log where it still holds them and from the CDC
 // events in the lake (events/{yyyy}/{mm}/{dd}/{hh}/{id}_…, as the emitter
 // writes them) otherwise. A store numbers its changes 1, 2, 3, … without
-// holes (a restore's own writes are ordinary changes too), so every number
+// holes (a restore's own writes are ordinary changes too; a store restored
+// in place of a lost one numbers on from where the lost one ended, below),
+// so the changes of one store id form one chain and every number
 // from the snapshot's bookmark to the target must be found: a missing one
 // fails with ErrGap and the store is left as it was.
+//
+// # Restoring into a new store
+//
+// After a disaster the lost store's snapshots and lake events are restored
+// into a new, empty store, whose change numbers would start again at 1 and
+// so reissue bookmarks the lost store already used under the same id: a
+// later RestoreTo would find two different changes under one number
+// (ErrConflict) and bookmark-ordered queries would mix two histories. So
+// when RestoreTo restores into a store behind the chain (its bookmark is
+// below the snapshot's, the reached change, or a change number the lake
+// holds for the id), it first advances the store's bookmark
+// (cdc.Tx.AdvanceBookmark), in the restore's transaction, to the highest
+// change number of the id in the lake and the newest snapshot: the lost
+// store may have written past the target. Finding it reads the lake to its
+// end (one listing per hour folder since the snapshot, each object of the
+// id read once); only such a restore pays for it. Documents the chain ends
+// with and the restored state lacks get a logged delete, so the new store's
+// log continues the chain: a restore through it, into yet another store,
+// gives the same state. A restore in place, into a store at or past the
+// chain, never changes its numbering.
 //
 // Create and Restore stream: a snapshot goes through a temporary file, is
 // read and written a row at a time, and memory stays bounded whatever the

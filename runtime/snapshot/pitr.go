@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -37,6 +38,16 @@ type PITRResult struct {
 	// FromLog of them came from the store's change log, the rest from the
 	// lake.
 	Replayed, FromLog int
+	// Advanced is the bookmark the store was moved on to before the
+	// restore wrote anything, when it was behind the chain it was restored
+	// from (a new store in place of a lost one): the highest change number
+	// of the store id in the lake and its snapshots. "" when the store was
+	// not behind (a restore in place).
+	Advanced cdc.Bookmark
+	// Retracted is the number of deletes logged, without a write, for
+	// documents the chain's last state holds and the restored state lacks
+	// (only when the store was advanced).
+	Retracted int
 }
 
 // RestoreTo brings store to the state of store id at target, in one
@@ -57,7 +68,33 @@ type PITRResult struct {
 // snapshot was taken until the chain is complete (for a time, until the
 // change after it is found). Without a snapshot it lists the whole lake.
 // Memory grows with the number of documents changed between the snapshot
-// and the target, not with the size of the store.
+// and the target (for a store behind the chain, below: up to the chain's
+// end), not with the size of the store.
+//
+// A store behind the chain it restores from (its bookmark is below the
+// snapshot's, the reached change or a change number the lake holds for id:
+// typically a new, empty store replacing a lost one) continues that chain
+// instead of reissuing its bookmarks. Before the restore writes anything,
+// in the same transaction, the store is advanced (cdc.Tx.AdvanceBookmark) to
+// the highest change number of id found in the lake and in the newest
+// snapshot: not just the target, since the lost store may have written
+// past it. Its own changes then come after every change the lost store
+// shipped, so a later RestoreTo through them finds no ErrConflict and
+// bookmark-ordered queries (query.PITRRange) see one history. Documents
+// that the chain's last state holds and the restored state lacks get a
+// logged delete (cdc.Tx.AppendChange, counted in Retracted), so replaying
+// the chain through this restore yields the restored state. To find the
+// highest number the lake is read to its end: every hour folder from the
+// snapshot's (or the whole lake without one) up to now, each object of id
+// read once. That costs one listing per hour since the snapshot, paid only
+// by a store behind its chain (disaster recovery, which is rare); a restore
+// in place, into a store already at or past the chain, reads no more than
+// before and never changes the store's numbering. Documents only in a
+// snapshot newer than every change event in the lake are not retracted:
+// ship changes to the lake to make the chain complete. Restore into an
+// empty store: one behind the chain that already holds a document with its
+// target value gets no change for it, so a replay through this restore
+// would keep the chain's later value of that document.
 func RestoreTo(ctx context.Context, store *cdc.Store, bucket lake.Bucket, id string, target Target) (PITRResult, error) {
 	if store == nil || bucket == nil {
 		return PITRResult{}, fmt.Errorf("%w: restore to: a store and a bucket are required", ErrInvalidOptions)
@@ -135,12 +172,54 @@ func RestoreTo(ctx context.Context, store *cdc.Store, bucket lake.Bucket, id str
 		}
 	}
 	res.Reached = cdc.BookmarkFromSeq(reached)
-	rr, err := apply(ctx, store, goal{body: base.body, collections: base.collections, overlay: ov.sorted()})
+	g := goal{body: base.body, collections: base.collections, overlay: ov.sorted()}
+	if currentSeq < max(from, reached, c.maxSeen) {
+		// Behind the chain: find its end (the rest of the lake, the newest
+		// snapshot) and continue after it.
+		for scan.more() {
+			if err := scan.step(ctx, c); err != nil {
+				return PITRResult{}, err
+			}
+		}
+		newest, err := newestSnapshotSeq(ctx, bucket, id, target.Prefix)
+		if err != nil {
+			return PITRResult{}, err
+		}
+		if top := max(from, reached, c.maxSeen, newest); top > currentSeq {
+			g.advance = cdc.BookmarkFromSeq(top)
+			g.retract = c.retractions(reached)
+		}
+	}
+	rr, retracted, err := apply(ctx, store, g)
 	if err != nil {
 		return PITRResult{}, fmt.Errorf("snapshot: restore %s to %s: %w", quote(id), describe(target), err)
 	}
 	res.RestoreResult = rr
+	res.Advanced = g.advance
+	res.Retracted = retracted
 	return res, nil
+}
+
+// newestSnapshotSeq returns the change number of the newest snapshot of id
+// whose bookmark can be read (0 without one): the lost store may have taken
+// it after its last change that reached the lake.
+func newestSnapshotSeq(ctx context.Context, bucket lake.Bucket, id, prefix string) (int64, error) {
+	infos, err := List(ctx, bucket, id, ListOptions{Prefix: prefix})
+	if err != nil {
+		return 0, err
+	}
+	for _, info := range infos {
+		bm, err := snapshotBookmark(ctx, bucket, info.Key)
+		if err != nil {
+			if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrNotFound) {
+				continue // as pickSnapshot: an unreadable one says nothing
+			}
+			return 0, err
+		}
+		seq, _ := bm.Seq()
+		return seq, nil
+	}
+	return 0, nil
 }
 
 // startPoint is the snapshot a point-in-time restore starts from.

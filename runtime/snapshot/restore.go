@@ -35,7 +35,7 @@ func Restore(ctx context.Context, store *cdc.Store, bucket lake.Bucket, key stri
 		return RestoreResult{}, err
 	}
 	defer discard(f)
-	res, err := apply(ctx, store, goal{body: f, collections: h.collections})
+	res, _, err := apply(ctx, store, goal{body: f, collections: h.collections})
 	if err != nil {
 		return RestoreResult{}, fmt.Errorf("snapshot: restore %s: %w", quote(key), err)
 	}
