@@ -54,16 +54,22 @@ var keyMigrations = []string{
 }
 
 // Create writes a snapshot of every collection of store to opts.Bucket
-// under {prefix}/{id}/{time}.json. The documents are read in one
-// transaction, so the snapshot is the state at one bookmark; the store's
-// writers wait meanwhile (cdc has no read-only transaction), but not during
-// the upload, which reads a temporary file.
+// under {prefix}/{id}/{time}.json. The documents are read in one read-only
+// transaction (Store.View), so the snapshot is the state at one bookmark
+// while the store's writers go on; the upload reads a temporary file.
 //
 // Create keeps one table of its own in the store (snapshot_keys, through
-// Store.Migrate as component "snapshot"): the last name it gave per folder,
-// written in the same transaction, so concurrent snapshots of one store
-// never get the same key. It is not a collection: it is neither in
-// snapshots nor in the change log.
+// Store.Migrate as component "snapshot"): per folder, the last name it gave
+// and the bookmark of that snapshot, so concurrent snapshots of one store
+// never get the same key and names sort in bookmark order. It is not a
+// collection: it is neither in snapshots nor in the change log.
+//
+// The name is reserved in a short write transaction taken while the read
+// transaction is open, from the state that transaction sees (see
+// reserveName). A store opened on ":memory:" has no separate read
+// connection, so there Create reads and reserves in one write transaction,
+// holding the writers meanwhile, as it does when concurrent snapshots keep
+// overtaking it (maxBehindRetries).
 func Create(ctx context.Context, store *cdc.Store, id string, opts Options) (Result, error) {
 	if store == nil || opts.Bucket == nil {
 		return Result{}, fmt.Errorf("%w: create: a store and a bucket are required", ErrInvalidOptions)
@@ -102,14 +108,52 @@ func Create(ctx context.Context, store *cdc.Store, id string, opts Options) (Res
 
 	var res Result
 	var name string
-	err = updateWithHandles(ctx, store, nil, func(tx *cdc.Tx, names []string, h handles) error {
+	read := func(tx *cdc.Tx, names []string, h handles, reserve reserveFunc) error {
 		if err := rewind(f); err != nil {
 			return err
 		}
 		var err error
-		res, name, err = writeBody(ctx, tx, f, id, dir, names, h)
+		res, name, err = writeBody(ctx, tx, f, id, names, h, reserve)
 		return err
-	})
+	}
+	// inUpdate reads and reserves in one write transaction.
+	inUpdate := func() error {
+		return updateWithHandles(ctx, store, nil, func(tx *cdc.Tx, names []string, h handles) error {
+			return read(tx, names, h, func(bm cdc.Bookmark, last time.Time) (time.Time, string, error) {
+				return reserveName(ctx, tx, dir, bm, last, false)
+			})
+		})
+	}
+	if store.Path() == ":memory:" {
+		// The read pool is the writer's one connection: a write
+		// transaction cannot start while a View holds it.
+		err = inUpdate()
+	} else {
+		for attempt := 0; ; attempt++ {
+			err = viewWithHandles(ctx, store, func(tx *cdc.Tx, names []string, h handles) error {
+				return read(tx, names, h, func(bm cdc.Bookmark, last time.Time) (time.Time, string, error) {
+					// A short write transaction while the View stays
+					// open (WAL): it records the name at once, and
+					// the View goes on reading the state at bm.
+					var ts time.Time
+					var name string
+					err := store.Update(ctx, func(wtx *cdc.Tx) error {
+						var err error
+						ts, name, err = reserveName(ctx, wtx, dir, bm, last, true)
+						return err
+					})
+					return ts, name, err
+				})
+			})
+			if !errors.Is(err, errBehind) {
+				break
+			}
+			if attempt+1 >= maxBehindRetries {
+				err = inUpdate()
+				break
+			}
+		}
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("snapshot: create %s: %w", quote(dir), err)
 	}
@@ -145,20 +189,37 @@ func rewind(f *os.File) error {
 	return err
 }
 
-// writeBody reads the store inside tx and writes the body to f. It returns
-// the result (without key and size) and the object name it reserved.
-func writeBody(ctx context.Context, tx *cdc.Tx, f *os.File, id, dir string, names []string, h handles) (Result, string, error) {
+// reserveFunc reserves the name of a snapshot at bm whose last change was
+// written at last (zero when there is none): see reserveName.
+type reserveFunc func(bm cdc.Bookmark, last time.Time) (time.Time, string, error)
+
+// testHookStreaming, when set (by tests only), is called by writeBody once
+// the name is reserved and the header written, before the first row: the
+// moment the store is being read.
+var testHookStreaming func()
+
+// writeBody reads the store inside tx and writes the body to f, with the
+// name and time reserve gives for the state tx sees. It returns the result
+// (without key and size) and the object name.
+func writeBody(ctx context.Context, tx *cdc.Tx, f *os.File, id string, names []string, h handles, reserve reserveFunc) (Result, string, error) {
 	bm, err := tx.Bookmark(ctx)
 	if err != nil {
 		return Result{}, "", err
 	}
-	ts, name, err := reserveName(ctx, tx, dir, bm)
+	last, err := lastChangeTime(ctx, tx, bm)
+	if err != nil {
+		return Result{}, "", err
+	}
+	ts, name, err := reserve(bm, last)
 	if err != nil {
 		return Result{}, "", err
 	}
 	w := newBodyWriter(f)
 	if err := w.header(id, ts, bm, names); err != nil {
 		return Result{}, "", err
+	}
+	if testHookStreaming != nil {
+		testHookStreaming()
 	}
 	for i, n := range names {
 		if err := w.collection(i, n); err != nil {
@@ -198,26 +259,68 @@ func eachDoc(ctx context.Context, c *raw, fn func(id string, doc []byte) error) 
 	}
 }
 
-// reserveName picks the snapshot's time and object name inside the
-// transaction that reads the store, and records it. The time is the latest
-// of the clock, the last change's own time and the previous snapshot's, so
-// the snapshot holds no change stamped after it and names sort in the order
-// snapshots were taken; a name already used gets the next suffix.
-func reserveName(ctx context.Context, tx *cdc.Tx, dir string, bm cdc.Bookmark) (time.Time, string, error) {
+// errBehind is returned by reserveName when a snapshot at a later bookmark
+// got its name since the state being reserved for was read: the caller
+// reads a newer state and tries again.
+var errBehind = errors.New("snapshot: a later snapshot was named meanwhile")
+
+// maxBehindRetries bounds the reads Create retries on errBehind before it
+// reads in the write transaction, where no snapshot can overtake it.
+const maxBehindRetries = 3
+
+// lastChangeTime returns the time of the change at bm as tx sees it, or the
+// zero time when there is none.
+func lastChangeTime(ctx context.Context, tx *cdc.Tx, bm cdc.Bookmark) (time.Time, error) {
+	seq, _ := bm.Seq()
+	if seq <= 0 {
+		return time.Time{}, nil
+	}
+	last, err := tx.ChangesAfter(ctx, cdc.BookmarkFromSeq(seq-1), 1)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if len(last) == 1 {
+		return last[0].TS, nil
+	}
+	return time.Time{}, nil
+}
+
+// bookmarkRow is the snapshot_keys row that holds, as its last_name, the
+// bookmark of the snapshot last named in dir. It is no folder's row: a
+// folder always ends with '/'.
+func bookmarkRow(dir string) string { return dir + "#bookmark" }
+
+// reserveName picks the time and object name of the snapshot of the state
+// at bm, whose last change was written at last, in the write transaction
+// tx, and records them (with bm). The time is the latest of the clock, the
+// last change's own time and the previous snapshot's, so the snapshot holds
+// no change stamped after it and names sort in the order snapshots were
+// taken; a name already used gets the next suffix.
+//
+// readElsewhere says the state at bm was read by another transaction,
+// still open (a View), not by tx: the clock is then read later than the
+// state, which only moves the time forward, and if a snapshot at a later
+// bookmark was named in between, reserveName returns errBehind, so names
+// also sort in bookmark order. When tx read the state itself, bm is the
+// newest state and nothing can be behind it.
+func reserveName(ctx context.Context, tx *cdc.Tx, dir string, bm cdc.Bookmark, last time.Time, readElsewhere bool) (time.Time, string, error) {
 	ts := time.Now().UTC().Truncate(time.Millisecond)
-	if seq, _ := bm.Seq(); seq > 0 {
-		last, err := tx.ChangesAfter(ctx, cdc.BookmarkFromSeq(seq-1), 1)
+	if last.After(ts) {
+		ts = last
+	}
+	lastName, err := keyRow(ctx, tx, dir)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	if readElsewhere {
+		lastBM, err := keyRow(ctx, tx, bookmarkRow(dir))
 		if err != nil {
 			return time.Time{}, "", err
 		}
-		if len(last) == 1 && last[0].TS.After(ts) {
-			ts = last[0].TS
+		prevSeq, _ := cdc.Bookmark(lastBM).Seq() // 0 when unset
+		if seq, _ := bm.Seq(); seq < prevSeq {
+			return time.Time{}, "", errBehind
 		}
-	}
-	var lastName string
-	err := tx.QueryRowContext(ctx, `SELECT last_name FROM snapshot_keys WHERE dir = ?`, dir).Scan(&lastName)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, "", err
 	}
 	n := 0
 	if lastTS, lastN, ok := parseName(lastName); ok && !lastTS.Before(ts) {
@@ -227,12 +330,24 @@ func reserveName(ctx context.Context, tx *cdc.Tx, dir string, bm cdc.Bookmark) (
 		return time.Time{}, "", fmt.Errorf("more than %d snapshots in one millisecond", maxSuffix)
 	}
 	name := formatName(ts, n)
-	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO snapshot_keys (dir, last_name) VALUES (?, ?) ON CONFLICT (dir) DO UPDATE SET last_name = excluded.last_name`,
-		dir, name); err != nil {
-		return time.Time{}, "", err
+	for _, row := range [][2]string{{dir, name}, {bookmarkRow(dir), string(bm)}} {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO snapshot_keys (dir, last_name) VALUES (?, ?) ON CONFLICT (dir) DO UPDATE SET last_name = excluded.last_name`,
+			row[0], row[1]); err != nil {
+			return time.Time{}, "", err
+		}
 	}
 	return ts, name, nil
+}
+
+// keyRow returns the last_name of the snapshot_keys row key, or "".
+func keyRow(ctx context.Context, tx *cdc.Tx, key string) (string, error) {
+	var v string
+	err := tx.QueryRowContext(ctx, `SELECT last_name FROM snapshot_keys WHERE dir = ?`, key).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	return v, nil
 }
 
 // freeName returns name, or the next suffix of its millisecond after every

@@ -59,6 +59,19 @@ func (h handles) check(ctx context.Context, tx *cdc.Tx) ([]string, error) {
 // collection of the store (and for extra, created first), retrying when a
 // collection appears concurrently.
 func updateWithHandles(ctx context.Context, store *cdc.Store, extra []string, fn func(tx *cdc.Tx, names []string, h handles) error) error {
+	return withHandles(ctx, store, store.Update, extra, fn)
+}
+
+// viewWithHandles is updateWithHandles in a read-only transaction
+// (Store.View): the store's writers are not held up while fn runs.
+func viewWithHandles(ctx context.Context, store *cdc.Store, fn func(tx *cdc.Tx, names []string, h handles) error) error {
+	return withHandles(ctx, store, store.View, nil, fn)
+}
+
+// withHandles runs fn in a transaction begun by begin (Store.Update or
+// Store.View) with a handle for every collection of the store (and for
+// extra, created first), retrying when a collection appears concurrently.
+func withHandles(ctx context.Context, store *cdc.Store, begin func(context.Context, func(*cdc.Tx) error) error, extra []string, fn func(tx *cdc.Tx, names []string, h handles) error) error {
 	h := handles{}
 	if err := h.open(store, extra); err != nil {
 		return err
@@ -71,7 +84,7 @@ func updateWithHandles(ctx context.Context, store *cdc.Store, extra []string, fn
 		if err := h.open(store, names); err != nil {
 			return err
 		}
-		err = store.Update(ctx, func(tx *cdc.Tx) error {
+		err = begin(ctx, func(tx *cdc.Tx) error {
 			names, err := h.check(ctx, tx)
 			if err != nil {
 				return err
