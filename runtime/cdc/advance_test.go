@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 )
 
 func advance(t testing.TB, s *cdc.Store, to int64) {
 	t.Helper()
 	must(t, s.Update(context.Background(), func(tx *cdc.Tx) error {
-		return tx.AdvanceBookmark(context.Background(), cdc.BookmarkFromSeq(to))
+		return tx.AdvanceBookmark(context.Background(), changelog.BookmarkFromSeq(to))
 	}))
 }
 
@@ -47,24 +48,24 @@ func TestAdvanceBookmarkFreshStore(t *testing.T) {
 	}
 	// Inside a transaction too, and Tx.Bookmark sees the advance at once.
 	must(t, s.Update(ctx, func(tx *cdc.Tx) error {
-		if err := tx.AdvanceBookmark(ctx, cdc.BookmarkFromSeq(2000)); err != nil {
+		if err := tx.AdvanceBookmark(ctx, changelog.BookmarkFromSeq(2000)); err != nil {
 			return err
 		}
 		bm, err := tx.Bookmark(ctx)
 		if err != nil {
 			return err
 		}
-		if bm != cdc.BookmarkFromSeq(2000) {
+		if bm != changelog.BookmarkFromSeq(2000) {
 			t.Errorf("Tx.Bookmark after advance = %s, want 2000", bm)
 		}
 		return users.With(tx).Put(ctx, "u2", User{Name: "Bob"})
 	}))
 	all, err := s.ChangesAfter(ctx, "", 10)
 	must(t, err)
-	if len(all) != 2 || all[0].Bookmark != cdc.BookmarkFromSeq(1001) || all[1].Bookmark != cdc.BookmarkFromSeq(2001) {
+	if len(all) != 2 || all[0].Bookmark != changelog.BookmarkFromSeq(1001) || all[1].Bookmark != changelog.BookmarkFromSeq(2001) {
 		t.Fatalf("changes = %+v, want u1 at 1001 and u2 at 2001", all)
 	}
-	for _, after := range []cdc.Bookmark{"", cdc.BookmarkFromSeq(999), cdc.BookmarkFromSeq(1000), cdc.BookmarkFromSeq(1001)} {
+	for _, after := range []cdc.Bookmark{"", changelog.BookmarkFromSeq(999), changelog.BookmarkFromSeq(1000), changelog.BookmarkFromSeq(1001)} {
 		chs, err := users.Changes(ctx, after, 10)
 		must(t, err)
 		for _, c := range chs {
@@ -73,7 +74,7 @@ func TestAdvanceBookmarkFreshStore(t *testing.T) {
 			}
 		}
 	}
-	tx, err := s.ChangesAfter(ctx, cdc.BookmarkFromSeq(1001), 10)
+	tx, err := s.ChangesAfter(ctx, changelog.BookmarkFromSeq(1001), 10)
 	must(t, err)
 	if len(tx) != 1 || tx[0].DocID != "u2" {
 		t.Fatalf("ChangesAfter(1001) = %+v, want only u2 (the mark at 2000 skipped)", tx)
@@ -126,7 +127,7 @@ func TestAdvanceBookmarkNeverGoesBack(t *testing.T) {
 func TestAdvanceBookmarkReadOnly(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
-	err := s.View(ctx, func(tx *cdc.Tx) error { return tx.AdvanceBookmark(ctx, cdc.BookmarkFromSeq(5)) })
+	err := s.View(ctx, func(tx *cdc.Tx) error { return tx.AdvanceBookmark(ctx, changelog.BookmarkFromSeq(5)) })
 	if !errors.Is(err, cdc.ErrReadOnly) {
 		t.Fatalf("advance in a View: %v, want ErrReadOnly", err)
 	}
@@ -142,7 +143,7 @@ func TestAdvanceBookmarkPrune(t *testing.T) {
 	// A mark as the newest row: pruning through it keeps it, so the next
 	// change still follows it.
 	advance(t, s, 50)
-	n, err := s.PruneChanges(ctx, cdc.BookmarkFromSeq(50))
+	n, err := s.PruneChanges(ctx, changelog.BookmarkFromSeq(50))
 	must(t, err)
 	if n != 0 || bookmarkOf(t, s) != 50 {
 		t.Fatalf("prune of the only mark deleted %d, bookmark %d; want 0, 50", n, bookmarkOf(t, s))
@@ -150,7 +151,7 @@ func TestAdvanceBookmarkPrune(t *testing.T) {
 	must(t, users.Put(ctx, "a", User{Name: "a"}))
 	// Now the mark is older than a change: it is pruned like one, and the
 	// numbers keep going.
-	n, err = s.PruneChanges(ctx, cdc.BookmarkFromSeq(51))
+	n, err = s.PruneChanges(ctx, changelog.BookmarkFromSeq(51))
 	must(t, err)
 	if n != 1 || changeCount(t, s) != 1 {
 		t.Fatalf("prune deleted %d, %d rows left; want 1, 1", n, changeCount(t, s))
@@ -161,7 +162,7 @@ func TestAdvanceBookmarkPrune(t *testing.T) {
 	}
 	all, err := s.ChangesAfter(ctx, "", 10)
 	must(t, err)
-	if len(all) != 2 || all[0].Bookmark != cdc.BookmarkFromSeq(51) || all[1].Bookmark != cdc.BookmarkFromSeq(52) {
+	if len(all) != 2 || all[0].Bookmark != changelog.BookmarkFromSeq(51) || all[1].Bookmark != changelog.BookmarkFromSeq(52) {
 		t.Fatalf("changes after prune = %+v", all)
 	}
 }

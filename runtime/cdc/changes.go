@@ -5,61 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-)
 
-// Op is the kind of a change.
-type Op string
-
-// The three kinds of change.
-const (
-	OpInsert Op = "insert"
-	OpUpdate Op = "update"
-	OpDelete Op = "delete"
+	"github.com/dotdo/events/runtime/changelog"
 )
 
 // opMark is the op of a marker row that AdvanceBookmark writes: it only
 // holds a change number, so it is never a change and no reader returns it.
 const opMark = "mark"
-
-// EventType returns the event type of the change: "collection.insert", ...
-func (o Op) EventType() string { return "collection." + string(o) }
-
-// Change is one entry of a collection's change log, typed.
-type Change[T any] struct {
-	// Op says what happened.
-	Op Op
-	// Collection names the collection.
-	Collection string
-	// DocID is the document's id.
-	DocID string
-	// Doc is the document after the change (nil for a delete).
-	Doc *T
-	// Prev is the document before the change (nil for an insert).
-	Prev *T
-	// Bookmark marks the change in the store's log.
-	Bookmark Bookmark
-	// TS is when the change was written, in UTC, to the millisecond.
-	TS time.Time
-}
-
-// RawChange is one entry of the change log with its documents as JSON, as
-// the emitter ships it.
-type RawChange struct {
-	// Op says what happened.
-	Op Op
-	// Collection names the collection.
-	Collection string
-	// DocID is the document's id.
-	DocID string
-	// Doc is the document after the change (nil for a delete).
-	Doc json.RawMessage
-	// Prev is the document before the change (nil for an insert).
-	Prev json.RawMessage
-	// Bookmark marks the change in the store's log.
-	Bookmark Bookmark
-	// TS is when the change was written, in UTC, to the millisecond.
-	TS time.Time
-}
 
 const changeColumns = `seq, ts, collection, doc_id, op, doc, prev`
 
@@ -131,7 +83,7 @@ func readChanges(ctx context.Context, q queryer, collection string, after Bookma
 			return nil, fmt.Errorf("cdc: changes: %w", err)
 		}
 		c.Op = Op(op)
-		c.Bookmark = BookmarkFromSeq(seq)
+		c.Bookmark = changelog.BookmarkFromSeq(seq)
 		c.TS = time.UnixMilli(ts).UTC()
 		if doc != nil {
 			c.Doc = json.RawMessage(doc)
@@ -156,31 +108,13 @@ func (c *Collection[T]) Changes(ctx context.Context, after Bookmark, limit int) 
 	}
 	out := make([]Change[T], len(raws))
 	for i, r := range raws {
-		ch, err := DecodeChange[T](r)
+		ch, err := changelog.DecodeChange[T](r)
 		if err != nil {
 			return nil, err
 		}
 		out[i] = ch
 	}
 	return out, nil
-}
-
-// DecodeChange types a raw change.
-func DecodeChange[T any](r RawChange) (Change[T], error) {
-	ch := Change[T]{Op: r.Op, Collection: r.Collection, DocID: r.DocID, Bookmark: r.Bookmark, TS: r.TS}
-	if r.Doc != nil {
-		ch.Doc = new(T)
-		if err := json.Unmarshal(r.Doc, ch.Doc); err != nil {
-			return ch, fmt.Errorf("%w: change %s of %s/%s: %v", ErrDecode, r.Bookmark, r.Collection, r.DocID, err)
-		}
-	}
-	if r.Prev != nil {
-		ch.Prev = new(T)
-		if err := json.Unmarshal(r.Prev, ch.Prev); err != nil {
-			return ch, fmt.Errorf("%w: change %s of %s/%s: %v", ErrDecode, r.Bookmark, r.Collection, r.DocID, err)
-		}
-	}
-	return ch, nil
 }
 
 // AppendChange writes a change of data kept outside the store's collections
@@ -227,7 +161,7 @@ func (t *Tx) AppendChange(ctx context.Context, c RawChange) (Bookmark, error) {
 	if err != nil {
 		return "", fmt.Errorf("cdc: append change: %w", err)
 	}
-	return BookmarkFromSeq(seq), nil
+	return changelog.BookmarkFromSeq(seq), nil
 }
 
 // AdvanceBookmark makes the next change of the store get a number greater

@@ -20,14 +20,6 @@ type Collection[T any] struct {
 	tx    *Tx // nil: each call runs on its own
 }
 
-// Entry is a document with its id, for bulk writes.
-type Entry[T any] struct {
-	// ID is the document's id.
-	ID string
-	// Doc is the document.
-	Doc T
-}
-
 // FindOptions shape the result of Find and List.
 type FindOptions struct {
 	// Limit is the most documents returned; 0 means no limit.

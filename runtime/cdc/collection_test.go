@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 )
 
 // ids that must work as document ids: unicode, quotes, slashes, SQL-ish text.
@@ -293,14 +294,14 @@ func TestReopenKeepsDataAndBookmarks(t *testing.T) {
 }
 
 func TestBookmarkFormat(t *testing.T) {
-	b := cdc.BookmarkFromSeq(42)
+	b := changelog.BookmarkFromSeq(42)
 	if b != "00000000000000000042" {
 		t.Fatalf("bookmark = %q", b)
 	}
-	if cdc.BookmarkFromSeq(0) != "" {
+	if changelog.BookmarkFromSeq(0) != "" {
 		t.Fatal("seq 0 is the zero bookmark")
 	}
-	if cdc.BookmarkFromSeq(9) >= cdc.BookmarkFromSeq(10) {
+	if changelog.BookmarkFromSeq(9) >= changelog.BookmarkFromSeq(10) {
 		t.Fatal("bookmarks must sort like their numbers")
 	}
 	for _, bad := range []string{"1", "0000000000000000004x", "-0000000000000000042", "000000000000000000042"} {
@@ -308,7 +309,7 @@ func TestBookmarkFormat(t *testing.T) {
 			t.Errorf("ParseBookmark(%q) = %v", bad, err)
 		}
 	}
-	if seq, err := cdc.BookmarkFromSeq(1 << 62).Seq(); err != nil || seq != 1<<62 {
+	if seq, err := changelog.BookmarkFromSeq(1 << 62).Seq(); err != nil || seq != 1<<62 {
 		t.Fatalf("Seq = %d, %v", seq, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 )
 
 const crashChildEnv = "CDC_CRASH_CHILD_DB"
@@ -100,7 +101,7 @@ func TestCrashLosesNoAcknowledgedWrite(t *testing.T) {
 				t.Fatalf("%d change rows for %d acknowledged writes", len(changes), acked+1)
 			}
 			for k, c := range changes {
-				if want := cdc.BookmarkFromSeq(int64(k + 1)); c.Bookmark != want {
+				if want := changelog.BookmarkFromSeq(int64(k + 1)); c.Bookmark != want {
 					t.Fatalf("change %d has bookmark %s, want %s (gap or duplicate)", k, c.Bookmark, want)
 				}
 				if c.DocID != crashID(k) || c.Doc == nil || c.Doc.Age != k {

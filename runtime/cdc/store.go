@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dotdo/events/runtime/changelog"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -192,7 +193,7 @@ func currentBookmark(ctx context.Context, q queryer) (Bookmark, error) {
 	if err != nil {
 		return "", fmt.Errorf("cdc: bookmark: %w", err)
 	}
-	return BookmarkFromSeq(seq), nil
+	return changelog.BookmarkFromSeq(seq), nil
 }
 
 // QueryContext runs a read-only query on the store's read pool: an escape

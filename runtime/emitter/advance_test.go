@@ -7,6 +7,7 @@ import (
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/emitter"
 	"github.com/dotdo/events/runtime/lake"
 )
@@ -25,7 +26,7 @@ func TestCDCAdvancedStore(t *testing.T) {
 	users := newUsers(t, store)
 	advanceTo := func(to int64) {
 		t.Helper()
-		if err := store.Update(ctx, func(tx *cdc.Tx) error { return tx.AdvanceBookmark(ctx, cdc.BookmarkFromSeq(to)) }); err != nil {
+		if err := store.Update(ctx, func(tx *cdc.Tx) error { return tx.AdvanceBookmark(ctx, changelog.BookmarkFromSeq(to)) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -90,7 +91,7 @@ func TestCDCAdvancedStore(t *testing.T) {
 	check("http", in.events())
 	check("lake", lakeEvents(t, bucket))
 	st := em.Stats()
-	if st.HTTP.CDCCursor != cdc.BookmarkFromSeq(301) || st.Lake.CDCCursor != cdc.BookmarkFromSeq(301) {
+	if st.HTTP.CDCCursor != changelog.BookmarkFromSeq(301) || st.Lake.CDCCursor != changelog.BookmarkFromSeq(301) {
 		t.Fatalf("cursors %s, %s; want 301", st.HTTP.CDCCursor, st.Lake.CDCCursor)
 	}
 	// Every delivered row but the newest is pruned, marks included.
@@ -101,7 +102,7 @@ func TestCDCAdvancedStore(t *testing.T) {
 	if rows != 1 {
 		t.Fatalf("%d change-log rows left after delivery, want 1", rows)
 	}
-	if bm, err := store.Bookmark(ctx); err != nil || bm != cdc.BookmarkFromSeq(301) {
+	if bm, err := store.Bookmark(ctx); err != nil || bm != changelog.BookmarkFromSeq(301) {
 		t.Fatalf("bookmark %s, %v; want 301", bm, err)
 	}
 }

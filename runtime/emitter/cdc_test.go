@@ -9,6 +9,7 @@ import (
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/emitter"
 	"github.com/dotdo/events/runtime/lake"
 )
@@ -73,7 +74,7 @@ func TestCDC(t *testing.T) {
 				if c.Type != w.typ || string(c.Doc) != w.doc || string(c.Prev) != w.prev || c.Collection != "users" || c.DocID != "u1" {
 					t.Errorf("event %d: %+v, want %+v", i, c, w)
 				}
-				bm := cdc.BookmarkFromSeq(int64(i + 1))
+				bm := changelog.BookmarkFromSeq(int64(i + 1))
 				if c.Bookmark != string(bm) || c.ID != fmt.Sprintf("%s-c%d", em.StoreID(), i+1) {
 					t.Errorf("event %d: bookmark %s id %s", i, c.Bookmark, c.ID)
 				}
@@ -132,7 +133,7 @@ func TestEmitChange(t *testing.T) {
 		}
 	}
 	bm, _ := store.Bookmark(ctx)
-	if bm != cdc.BookmarkFromSeq(2) {
+	if bm != changelog.BookmarkFromSeq(2) {
 		t.Fatalf("bookmark %s: bad changes were written", bm)
 	}
 	if err := em.Flush(ctx); err != nil {
@@ -143,7 +144,7 @@ func TestEmitChange(t *testing.T) {
 		t.Fatalf("%d events", len(evs))
 	}
 	up := evs[1].(events.CollectionChange)
-	if up.Type != "collection.update" || string(up.Doc) != `{"color":"blue"}` || string(up.Prev) != `{"color":"red"}` || up.Bookmark != string(cdc.BookmarkFromSeq(2)) {
+	if up.Type != "collection.update" || string(up.Doc) != `{"color":"blue"}` || string(up.Prev) != `{"color":"red"}` || up.Bookmark != string(changelog.BookmarkFromSeq(2)) {
 		t.Fatalf("update %+v", up)
 	}
 	off, err := emitter.New(openStore(t), emitter.Options{Endpoint: in.URL})

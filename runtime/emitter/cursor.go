@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 )
 
 // lazySaves is how many batches the HTTP sink may deliver before its
@@ -171,7 +172,7 @@ func (e *Emitter) pruneCDC(ctx context.Context) error {
 	if !stale {
 		return nil
 	}
-	if _, err := e.store.PruneChanges(ctx, cdc.BookmarkFromSeq(int64(through))); err != nil {
+	if _, err := e.store.PruneChanges(ctx, changelog.BookmarkFromSeq(int64(through))); err != nil {
 		return fmt.Errorf("emitter: prune change log: %w", err)
 	}
 	e.mu.Lock()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 )
 
 // sink is one delivery target with its own cursors, retry state and stats.
@@ -279,7 +280,7 @@ func (e *Emitter) fill(ctx context.Context, s *sink, src source, after, through 
 	}
 	limit := int(min(uint64(s.batchSize), through-after))
 	if src == srcCDC {
-		changes, err := e.store.ChangesAfter(ctx, cdc.BookmarkFromSeq(int64(after)), limit)
+		changes, err := e.store.ChangesAfter(ctx, changelog.BookmarkFromSeq(int64(after)), limit)
 		if err != nil {
 			return fmt.Errorf("emitter: read change log: %w", err)
 		}

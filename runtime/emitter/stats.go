@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 )
 
 // Stats is a snapshot of an emitter's counters since New.
@@ -77,7 +78,7 @@ func (e *Emitter) Stats() Stats {
 			Attempt:      s.attempt,
 			NextAttempt:  s.nextAt,
 			LastError:    s.lastErr,
-			CDCCursor:    cdc.BookmarkFromSeq(int64(s.cursor[srcCDC])),
+			CDCCursor:    changelog.BookmarkFromSeq(int64(s.cursor[srcCDC])),
 			CustomCursor: s.cursor[srcCustom],
 		}
 		if s.name == "http" {

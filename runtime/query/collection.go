@@ -4,7 +4,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 )
 
 // Lake says where the lake is and whose events the collection queries
@@ -32,7 +32,7 @@ const collectionMeta = `replace(type, 'collection.', '') AS "_op", ts AS "_ts", 
 // change events in l, read through Source with dr (nil: every folder) and
 // further kept by conds, conditions over the Source's columns.
 func collectionChanges(l Lake, collection string, dr *DateRange, conds ...string) (string, error) {
-	if err := cdc.ValidateCollection(collection); err != nil {
+	if err := changelog.ValidateCollection(collection); err != nil {
 		return "", refused("collection", err)
 	}
 	src, err := newSource(l.Bucket, l.Root, dr, l.DOID, "", nil)
@@ -86,7 +86,7 @@ const changesOrder = `ORDER BY "_ts", "_bookmark", "_store"`
 // NULL), then columns. Errors match ErrInvalidOption and name the
 // parameter ("collection", "docID", "Lake.Root", ...).
 func CollectionHistory(l Lake, collection, columns, docID string) (string, error) {
-	if err := cdc.ValidateID(docID); err != nil {
+	if err := changelog.ValidateID(docID); err != nil {
 		return "", refused("docID", err)
 	}
 	with, err := collectionChanges(l, collection, nil, `"docId" = `+literal(docID))
@@ -116,14 +116,14 @@ func CollectionStateAt(l Lake, collection, columns string, at time.Time) (string
 // the store l.DOID (required) as of bookmark b: per document, its latest
 // change with a bookmark at or before b, unless that is a delete. Rows are
 // sorted by document id, with the columns of CollectionHistory.
-func CollectionStateAtBookmark(l Lake, collection, columns string, b cdc.Bookmark) (string, error) {
+func CollectionStateAtBookmark(l Lake, collection, columns string, b changelog.Bookmark) (string, error) {
 	if l.DOID == "" {
 		return "", invalid("Lake.DOID", "is required: bookmarks compare only within one store")
 	}
 	if b == "" {
 		return "", invalid("bookmark", "is empty: the state before the first change has no documents")
 	}
-	if _, err := cdc.ParseBookmark(string(b)); err != nil {
+	if _, err := changelog.ParseBookmark(string(b)); err != nil {
 		return "", refused("bookmark", err)
 	}
 	with, err := collectionChanges(l, collection, nil, "bookmark <= "+literal(string(b)))

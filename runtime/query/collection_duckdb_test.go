@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events"
-	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 )
 
 // person is the fixture's "users" document.
@@ -36,7 +36,7 @@ func collectionLake(t *testing.T) string {
 }
 
 // names lists "id=name" of a state.
-func names(state []cdc.Entry[person]) []string {
+func names(state []changelog.Entry[person]) []string {
 	out := make([]string, len(state))
 	for i, e := range state {
 		out[i] = e.ID + "=" + e.Doc.Name
@@ -97,7 +97,7 @@ func TestCollectionQueries(t *testing.T) {
 				}
 			}
 			for n, want := range map[int][]string{1: {"user-123=Ann"}, 4: {"user-123=Ann C"}, 6: {"user-456=Bob"}, 8: {"user-123=Ann again", "user-456=Bob"}} {
-				q, err := CollectionStateAtBookmark(one, "users", personColumns, cdc.Bookmark(bm(n)))
+				q, err := CollectionStateAtBookmark(one, "users", personColumns, changelog.Bookmark(bm(n)))
 				state, err := QueryState[person](ctx, db, q, err)
 				if got := names(state); err != nil || !slices.Equal(got, want) {
 					t.Errorf("StateAtBookmark(%d) = %v, %v; want %v", n, got, err, want)
@@ -107,7 +107,7 @@ func TestCollectionQueries(t *testing.T) {
 			// Half open, across the new year; then a range of hours without objects.
 			q, err = CollectionChanges(one, "users", personColumns, at("2024-12-31T23:00:00.000Z"), at("2025-01-01T00:30:00.000Z"))
 			changes, err := QueryChanges[person](ctx, db, "users", q, err)
-			if err != nil || len(changes) != 3 || changes[0].Bookmark != cdc.Bookmark(bm(2)) || changes[2].Doc.Name != "Ann C" {
+			if err != nil || len(changes) != 3 || changes[0].Bookmark != changelog.Bookmark(bm(2)) || changes[2].Doc.Name != "Ann C" {
 				t.Errorf("Changes = %+v, %v", changes, err)
 			}
 			q, err = CollectionChanges(one, "users", personColumns, at("2030-01-01T00:00:00.000Z"), at("2030-01-01T05:00:00.000Z"))

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 )
 
 // Querier runs queries: a *sql.DB (or *sql.Conn, *sql.Tx) of a DuckDB
@@ -20,20 +20,20 @@ type Querier interface {
 // built with err, which it returns first) and decodes its rows into typed
 // changes of collection. A lake without objects in the folders read gives
 // no changes rather than DuckDB's "No files found" error.
-func QueryChanges[T any](ctx context.Context, db Querier, collection, query string, err error) ([]cdc.Change[T], error) {
+func QueryChanges[T any](ctx context.Context, db Querier, collection, query string, err error) ([]changelog.Change[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []cdc.Change[T]
+	var out []changelog.Change[T]
 	err = scanChanges(ctx, db, query, func(r changeRow) error {
-		raw := cdc.RawChange{Op: cdc.Op(r.op), Collection: collection, DocID: r.docID, Bookmark: cdc.Bookmark(r.bookmark.String), TS: r.ts}
+		raw := changelog.RawChange{Op: changelog.Op(r.op), Collection: collection, DocID: r.docID, Bookmark: changelog.Bookmark(r.bookmark.String), TS: r.ts}
 		if r.doc.Valid {
 			raw.Doc = json.RawMessage(r.doc.String)
 		}
 		if r.prev.Valid {
 			raw.Prev = json.RawMessage(r.prev.String)
 		}
-		ch, err := cdc.DecodeChange[T](raw)
+		ch, err := changelog.DecodeChange[T](raw)
 		if err != nil {
 			return err
 		}
@@ -47,15 +47,15 @@ func QueryChanges[T any](ctx context.Context, db Querier, collection, query stri
 // (query, built with err, which it returns first) and decodes its rows into
 // documents with their ids. A lake without objects in the folders read
 // gives no documents.
-func QueryState[T any](ctx context.Context, db Querier, query string, err error) ([]cdc.Entry[T], error) {
+func QueryState[T any](ctx context.Context, db Querier, query string, err error) ([]changelog.Entry[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []cdc.Entry[T]
+	var out []changelog.Entry[T]
 	err = scanChanges(ctx, db, query, func(r changeRow) error {
-		e := cdc.Entry[T]{ID: r.docID}
+		e := changelog.Entry[T]{ID: r.docID}
 		if err := json.Unmarshal([]byte(r.doc.String), &e.Doc); err != nil {
-			return fmt.Errorf("%w: %s: %w", cdc.ErrDecode, r.docID, err)
+			return fmt.Errorf("%w: %s: %w", changelog.ErrDecode, r.docID, err)
 		}
 		out = append(out, e)
 		return nil

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 )
 
 // TestCollectionLake: Lake's fields are checked as Source's options and
@@ -90,7 +90,7 @@ func TestCollectionSQL(t *testing.T) {
 			t.Errorf("History SQL lacks %s:\n%s", want, q)
 		}
 	}
-	if q, err := CollectionStateAtBookmark(l, "users", "", cdc.BookmarkFromSeq(42)); err != nil ||
+	if q, err := CollectionStateAtBookmark(l, "users", "", changelog.BookmarkFromSeq(42)); err != nil ||
 		!strings.Contains(q, `bookmark <= '00000000000000000042'`) || strings.Contains(q, ", FROM") {
 		t.Errorf("StateAtBookmark: %v\n%s", err, q)
 	}
@@ -111,17 +111,17 @@ func TestCollectionSQL(t *testing.T) {
 		err    error // also matched, when set
 		build  func() (string, error)
 	}{
-		{"collection", cdc.ErrInvalidCollection, func() (string, error) { return CollectionHistory(l, "bad name", "", "u1") }},
-		{"docID", cdc.ErrInvalidID, func() (string, error) { return CollectionHistory(l, "users", "", "") }},
-		{"docID", cdc.ErrInvalidID, func() (string, error) { return CollectionHistory(l, "users", "", "a\nb") }},
+		{"collection", changelog.ErrInvalidCollection, func() (string, error) { return CollectionHistory(l, "bad name", "", "u1") }},
+		{"docID", changelog.ErrInvalidID, func() (string, error) { return CollectionHistory(l, "users", "", "") }},
+		{"docID", changelog.ErrInvalidID, func() (string, error) { return CollectionHistory(l, "users", "", "a\nb") }},
 		{"at", nil, func() (string, error) {
 			return CollectionStateAt(l, "users", "", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
 		}},
 		{"Lake.DOID", nil, func() (string, error) {
-			return CollectionStateAtBookmark(Lake{Root: "/l"}, "users", "", cdc.BookmarkFromSeq(1))
+			return CollectionStateAtBookmark(Lake{Root: "/l"}, "users", "", changelog.BookmarkFromSeq(1))
 		}},
 		{"bookmark", nil, func() (string, error) { return CollectionStateAtBookmark(l, "users", "", "") }},
-		{"bookmark", cdc.ErrInvalidBookmark, func() (string, error) { return CollectionStateAtBookmark(l, "users", "", "12") }},
+		{"bookmark", changelog.ErrInvalidBookmark, func() (string, error) { return CollectionStateAtBookmark(l, "users", "", "12") }},
 		{"end", nil, func() (string, error) { return CollectionChanges(l, "users", "", now, now.Add(-time.Hour)) }},
 		{"start", nil, func() (string, error) {
 			return CollectionChanges(l, "users", "", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), now)

@@ -18,8 +18,8 @@
 // of a time range), each over a Lake and with the generated typed columns
 // after the meta columns _op, _ts, _bookmark, _doc_id, _store, _doc and
 // _prev. QueryChanges and QueryState run them on a Querier (a *sql.DB of a
-// DuckDB driver the caller opens) and decode the rows into cdc.Change and
-// cdc.Entry values, treating a lake without objects as empty.
+// DuckDB driver the caller opens) and decode the rows into changelog.Change and
+// changelog.Entry values, treating a lake without objects as empty.
 //
 // # Where the lake is
 //

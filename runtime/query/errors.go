@@ -19,7 +19,7 @@ type OptionError struct {
 	// Reason says what is wrong with it.
 	Reason string
 	// Err, when not nil, is the error of the check that refused the value
-	// (e.g. cdc.ErrInvalidID for a document id), so that it matches too.
+	// (e.g. changelog.ErrInvalidID for a document id), so that it matches too.
 	Err error
 }
 

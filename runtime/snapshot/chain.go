@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 )
 
 // change is one change of a store's chain, from the lake or the store's log.
@@ -80,7 +81,7 @@ func (c *chain) add(ch *change, where string) error {
 	if old.op != ch.op || old.coll != ch.coll || old.id != ch.id || (old.doc == nil) != (ch.doc == nil) ||
 		(old.doc != nil && !equalJSON(old.doc, ch.doc)) {
 		return fmt.Errorf("%w: two different changes under bookmark %s (%s %s/%s and %s %s/%s, the latter in %s): did two stores write under one id?",
-			ErrConflict, cdc.BookmarkFromSeq(ch.seq), old.op, old.coll, quote(old.id), ch.op, ch.coll, quote(ch.id), where)
+			ErrConflict, changelog.BookmarkFromSeq(ch.seq), old.op, old.coll, quote(old.id), ch.op, ch.coll, quote(ch.id), where)
 	}
 	if ch.log && !old.log {
 		c.changes[ch.seq] = ch

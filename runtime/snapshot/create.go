@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -275,7 +276,7 @@ func lastChangeTime(ctx context.Context, tx *cdc.Tx, bm cdc.Bookmark) (time.Time
 	if seq <= 0 {
 		return time.Time{}, nil
 	}
-	last, err := tx.ChangesAfter(ctx, cdc.BookmarkFromSeq(seq-1), 1)
+	last, err := tx.ChangesAfter(ctx, changelog.BookmarkFromSeq(seq-1), 1)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -128,7 +129,7 @@ func headBookmark(r io.Reader) (cdc.Bookmark, error) {
 // the target: for a bookmark, up to it; for a time, up to and including
 // the first change stamped after it (which tells the replay where to stop).
 func readLog(ctx context.Context, store *cdc.Store, c *chain, t Target) error {
-	after := cdc.BookmarkFromSeq(c.from)
+	after := changelog.BookmarkFromSeq(c.from)
 	for {
 		page, err := store.ChangesAfter(ctx, after, pageSize)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -159,7 +160,7 @@ func RestoreTo(ctx context.Context, store *cdc.Store, bucket lake.Bucket, id str
 				break // a time after the last change: all of it
 			}
 			return PITRResult{}, fmt.Errorf("%w: change %s is neither in the lake nor in the store's change log (needed from %s to reach the target; the last change known is %s)",
-				ErrGap, cdc.BookmarkFromSeq(need), cdc.BookmarkFromSeq(from+1), cdc.BookmarkFromSeq(max(currentSeq, c.maxSeen)))
+				ErrGap, changelog.BookmarkFromSeq(need), changelog.BookmarkFromSeq(from+1), changelog.BookmarkFromSeq(max(currentSeq, c.maxSeen)))
 		}
 		if upto == 0 && ch.ts.After(target.Time) {
 			break
@@ -171,7 +172,7 @@ func RestoreTo(ctx context.Context, store *cdc.Store, bucket lake.Bucket, id str
 			res.FromLog++
 		}
 	}
-	res.Reached = cdc.BookmarkFromSeq(reached)
+	res.Reached = changelog.BookmarkFromSeq(reached)
 	g := goal{body: base.body, collections: base.collections, overlay: ov.sorted()}
 	if currentSeq < max(from, reached, c.maxSeen) {
 		// Behind the chain: find its end (the rest of the lake, the newest
@@ -186,7 +187,7 @@ func RestoreTo(ctx context.Context, store *cdc.Store, bucket lake.Bucket, id str
 			return PITRResult{}, err
 		}
 		if top := max(from, reached, c.maxSeen, newest); top > currentSeq {
-			g.advance = cdc.BookmarkFromSeq(top)
+			g.advance = changelog.BookmarkFromSeq(top)
 			g.retract = c.retractions(reached)
 		}
 	}

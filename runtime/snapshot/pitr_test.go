@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/lake"
 	"github.com/dotdo/events/runtime/snapshot"
 )
@@ -161,7 +162,7 @@ func (w *workload) ship() {
 	}
 	if w.rng.IntN(2) == 0 {
 		seq, _ := w.shipped.Seq()
-		if _, err := w.s.PruneChanges(w.ctx, cdc.BookmarkFromSeq(seq-int64(w.rng.IntN(200)))); err != nil {
+		if _, err := w.s.PruneChanges(w.ctx, changelog.BookmarkFromSeq(seq-int64(w.rng.IntN(200)))); err != nil {
 			w.t.Fatal(err)
 		}
 	}
@@ -272,7 +273,7 @@ func TestPointInTime(t *testing.T) {
 				continue
 			}
 			seq, _ := s.bm.Seq()
-			if after, ok := ts[cdc.BookmarkFromSeq(seq+1)]; !ok || !after.After(at) {
+			if after, ok := ts[changelog.BookmarkFromSeq(seq+1)]; !ok || !after.After(at) {
 				continue
 			}
 			timed++
@@ -328,7 +329,7 @@ func TestPointInTimeGap(t *testing.T) {
 			t.Fatal(err)
 		}
 		before, bm := stateOf(t, s), bookmark(t, s)
-		for _, target := range []cdc.Bookmark{changes[22].Bookmark, changes[38].Bookmark, cdc.BookmarkFromSeq(500)} {
+		for _, target := range []cdc.Bookmark{changes[22].Bookmark, changes[38].Bookmark, changelog.BookmarkFromSeq(500)} {
 			_, err := snapshot.RestoreTo(ctx, s, b, id, snapshot.Target{Bookmark: target})
 			if !errors.Is(err, snapshot.ErrGap) {
 				t.Fatalf("target %s: %v", target, err)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/lake"
 	"github.com/dotdo/events/runtime/snapshot"
 )
@@ -97,7 +97,7 @@ func TestRestoreIntoNewStoreContinuesBookmarks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(own) == 0 || own[0].Bookmark != cdc.BookmarkFromSeq(lastSeq+1) || res.Bookmark != own[len(own)-1].Bookmark {
+		if len(own) == 0 || own[0].Bookmark != changelog.BookmarkFromSeq(lastSeq+1) || res.Bookmark != own[len(own)-1].Bookmark {
 			t.Fatalf("the restore's changes start at %v, want %d", own[0].Bookmark, lastSeq+1)
 		}
 
@@ -149,7 +149,7 @@ func TestRestoreIntoNewStoreContinuesBookmarks(t *testing.T) {
 			t.Fatal(err)
 		}
 		writes := int64(res3.Inserted + res3.Updated + res3.Deleted)
-		if res3.Advanced != "" || res3.Retracted != 0 || res3.Bookmark != cdc.BookmarkFromSeq(before+writes) || writes == 0 {
+		if res3.Advanced != "" || res3.Retracted != 0 || res3.Bookmark != changelog.BookmarkFromSeq(before+writes) || writes == 0 {
 			t.Fatalf("in place: %+v; store was at %d", res3, before)
 		}
 		if d := diffStates(want, nonEmpty(stateOf(t, n1))); d != "" {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -209,7 +210,7 @@ func TestReserveBehind(t *testing.T) {
 		var name string
 		err := s.Update(ctx, func(tx *cdc.Tx) error {
 			var err error
-			ts, name, err = reserveName(ctx, tx, dir, cdc.BookmarkFromSeq(seq), time.Time{}, elsewhere)
+			ts, name, err = reserveName(ctx, tx, dir, changelog.BookmarkFromSeq(seq), time.Time{}, elsewhere)
 			return err
 		})
 		return ts, name, err

@@ -1,4 +1,4 @@
-package cdc
+package changelog
 
 import (
 	"fmt"
