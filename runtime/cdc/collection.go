@@ -34,13 +34,20 @@ type FindOptions struct {
 type Option func(*collectionConfig)
 
 type collectionConfig struct {
-	indexes []Indexable
+	indexes []Order
 }
 
 // WithIndex indexes fields (one index per field) so filters and orders on
-// them do not scan the collection.
-func WithIndex(fields ...Indexable) Option {
-	return func(c *collectionConfig) { c.indexes = append(c.indexes, fields...) }
+// them do not scan the collection. Every field type (Field, OrderedField,
+// StringField, TimeField) can be given.
+func WithIndex(fields ...interface{ Asc() Order }) Option {
+	return func(c *collectionConfig) {
+		for _, f := range fields {
+			if f != nil {
+				c.indexes = append(c.indexes, f.Asc())
+			}
+		}
+	}
 }
 
 // NewCollection returns the collection name of store, creating it on first
@@ -69,9 +76,6 @@ func NewCollection[T any](store *Store, name string, opts ...Option) (*Collectio
 
 // Name returns the collection's name.
 func (c *Collection[T]) Name() string { return c.t.name }
-
-// Store returns the store the collection lives in.
-func (c *Collection[T]) Store() *Store { return c.store }
 
 // With returns the collection bound to tx: its reads see the transaction's
 // writes, and its writes commit or roll back with it. Bound to a View's

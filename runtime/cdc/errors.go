@@ -9,7 +9,7 @@ import (
 // Errors returned by this package; match them with errors.Is.
 var (
 	// ErrInvalidID is returned for a document id that is empty, longer than
-	// MaxIDLen bytes, not valid UTF-8 or holding control characters.
+	// 512 bytes, not valid UTF-8 or holding control characters.
 	ErrInvalidID = changelog.ErrInvalidID
 	// ErrInvalidCollection is returned for an invalid collection name.
 	ErrInvalidCollection = changelog.ErrInvalidCollection

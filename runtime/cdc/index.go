@@ -8,15 +8,15 @@ import (
 
 // createIndexes creates an expression index per field. The index expression
 // is the field's own, so the planner uses it for filters and orders on it.
-func createIndexes(ctx context.Context, x execer, collection string, fields []Indexable) error {
+func createIndexes(ctx context.Context, x execer, collection string, fields []Order) error {
 	for _, f := range fields {
-		if f == nil {
-			continue
+		if f.err != nil {
+			return f.err
 		}
-		if err := f.fieldErr(); err != nil {
-			return err
+		expr := f.expr
+		if expr == "" {
+			return fmt.Errorf("%w: index on %s: a zero field", ErrInvalidOptions, collection)
 		}
-		expr := f.sqlExpr()
 		if expr == "id" {
 			continue // the primary key already is one
 		}

@@ -98,15 +98,6 @@ func ensureCollection(ctx context.Context, x execer, name string) error {
 	return nil
 }
 
-// EnsureCollection creates the collection name inside the transaction when
-// it does not exist yet (a restore uses it to be all or nothing).
-func (t *Tx) EnsureCollection(ctx context.Context, name string) error {
-	if err := t.writable(); err != nil {
-		return err
-	}
-	return ensureCollection(ctx, t.tx, name)
-}
-
 // tablesFor returns the shared statements of collection name, creating the
 // collection on first use.
 func (s *Store) tablesFor(ctx context.Context, name string) (*tables, error) {
@@ -161,17 +152,6 @@ func (t *tables) close() {
 		s.Close()
 	}
 	t.queries = nil
-}
-
-// Collections returns the names of the store's collections, sorted.
-func (s *Store) Collections(ctx context.Context) ([]string, error) {
-	return listCollections(ctx, s.reader)
-}
-
-// Collections returns the names of the store's collections as the
-// transaction sees them, sorted.
-func (t *Tx) Collections(ctx context.Context) ([]string, error) {
-	return listCollections(ctx, t.tx)
 }
 
 func listCollections(ctx context.Context, q queryer) ([]string, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/dotdo/events/internal/cdcx"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -100,7 +101,7 @@ func New(store *cdc.Store, opts Options) (*Emitter, error) {
 		return nil, err
 	}
 	ctx := context.Background()
-	if err := store.Migrate(ctx, "emitter", migrations); err != nil {
+	if err := cdcx.Store(store).Migrate(ctx, "emitter", migrations); err != nil {
 		return nil, fmt.Errorf("emitter: %w", err)
 	}
 	e := &Emitter{
