@@ -67,7 +67,7 @@ func NewCollection[T any](store *Store, name string, opts ...Option) (*Collectio
 		return nil, err
 	}
 	if len(cfg.indexes) > 0 {
-		if err := store.Update(ctx, func(tx *Tx) error { return createIndexes(ctx, tx.tx, name, cfg.indexes) }); err != nil {
+		if err := store.ensureIndexes(ctx, t, cfg.indexes); err != nil {
 			return nil, err
 		}
 	}

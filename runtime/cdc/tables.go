@@ -27,6 +27,8 @@ type tables struct {
 	// than running an indexed lookup.
 	mu      sync.Mutex
 	queries map[string]*sql.Stmt
+
+	indexed map[string]bool // index names known to exist (guarded by Store.mu)
 }
 
 // maxCachedQueries bounds the statement cache of one collection.
@@ -79,6 +81,19 @@ func collectionDDL(name string) []string {
 	}
 }
 
+// collectionExists reports whether collection name is registered and its
+// table and three triggers exist, so nothing needs creating.
+func collectionExists(ctx context.Context, q queryer, name string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM cdc_collections WHERE name = ?1)
+		+ (SELECT count(*) FROM sqlite_schema WHERE name IN ('c_' || ?1, 'c_' || ?1 || '_insert', 'c_' || ?1 || '_update', 'c_' || ?1 || '_delete'))`,
+		name).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("cdc: collection %s: %w", name, err)
+	}
+	return n == 5, nil
+}
+
 // ensureCollection creates the collection's table and triggers if needed and
 // records it in the registry.
 func ensureCollection(ctx context.Context, x execer, name string) error {
@@ -112,10 +127,18 @@ func (s *Store) tablesFor(ctx context.Context, name string) (*tables, error) {
 	if t, ok := s.collections[name]; ok {
 		return t, nil
 	}
-	if err := s.Update(ctx, func(tx *Tx) error { return ensureCollection(ctx, tx.tx, name) }); err != nil {
+	// A read first: opening a collection that exists (the common case, on
+	// every start) takes no write lock and writes nothing.
+	ok, err := collectionExists(ctx, s.reader, name)
+	if err != nil {
 		return nil, err
 	}
-	t := &tables{name: name, table: tableName(name)}
+	if !ok {
+		if err := s.Update(ctx, func(tx *Tx) error { return ensureCollection(ctx, tx.tx, name) }); err != nil {
+			return nil, err
+		}
+	}
+	t := &tables{name: name, table: tableName(name), indexed: map[string]bool{}}
 	prepare := []struct {
 		db   *sql.DB
 		dst  **sql.Stmt
