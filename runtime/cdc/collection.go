@@ -52,7 +52,10 @@ func WithIndex(fields ...interface{ Asc() Order }) Option {
 
 // NewCollection returns the collection name of store, creating it on first
 // use. Names are 1-128 ASCII letters, digits, '_' and '-', starting with a
-// letter or '_'. Do not call it inside Store.Update (it needs the writer).
+// letter or '_', and compare without case as in SQLite: "Users" next to an
+// existing "users" is refused (ErrInvalidCollection). Opening a collection
+// that exists with its indexes only reads. Do not call it inside
+// Store.Update (it may need the writer).
 func NewCollection[T any](store *Store, name string, opts ...Option) (*Collection[T], error) {
 	if store == nil {
 		return nil, errors.New("cdc: new collection: nil store")

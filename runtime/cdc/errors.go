@@ -11,7 +11,10 @@ var (
 	// ErrInvalidID is returned for a document id that is empty, longer than
 	// 512 bytes, not valid UTF-8 or holding control characters.
 	ErrInvalidID = changelog.ErrInvalidID
-	// ErrInvalidCollection is returned for an invalid collection name.
+	// ErrInvalidCollection is returned for an invalid collection name, and
+	// for a name that differs only in ASCII case from an existing
+	// collection's (SQLite compares names without case, so they would share
+	// one table).
 	ErrInvalidCollection = changelog.ErrInvalidCollection
 	// ErrEncode is returned when a document cannot be encoded as JSON.
 	ErrEncode = errors.New("cdc: document does not encode")

@@ -3,6 +3,7 @@ package cdc_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -65,5 +66,46 @@ func TestNewCollectionAddsIndexLater(t *testing.T) {
 	docs, err := again.Find(ctx, fCity.Eq("Oslo"), cdc.FindOptions{})
 	if err != nil || len(docs) != 1 {
 		t.Fatalf("Find = %v, %v", docs, err)
+	}
+}
+
+// TestCollectionNamesDifferingInCase: SQLite names ignore case, so "Users"
+// would share the table of "users": refused, matchable, and nothing written.
+func TestCollectionNamesDifferingInCase(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	users := newUsers(t, s)
+	must(t, users.Put(ctx, "u1", User{Name: "Ann"}))
+	before := changeCount(t, s)
+	for _, name := range []string{"Users", "USERS", "uSeRs"} {
+		if _, err := cdc.NewCollection[User](s, name); !errors.Is(err, cdc.ErrInvalidCollection) {
+			t.Fatalf("NewCollection(%q) = %v, want ErrInvalidCollection", name, err)
+		}
+	}
+	// Also from a second handle on the file (nothing cached there).
+	s2, err := cdc.Open(ctx, cdcx.Store(s).Path())
+	must(t, err)
+	defer s2.Close()
+	if _, err := cdc.NewCollection[User](s2, "Users"); !errors.Is(err, cdc.ErrInvalidCollection) {
+		t.Fatalf("second handle: NewCollection(Users) = %v", err)
+	}
+	names, err := cdcx.Store(s).Collections(ctx)
+	must(t, err)
+	if len(names) != 1 || names[0] != "users" {
+		t.Fatalf("collections = %v", names)
+	}
+	if n := changeCount(t, s); n != before {
+		t.Fatalf("%d change rows, want %d", n, before)
+	}
+	u, ok, err := users.Get(ctx, "u1")
+	if err != nil || !ok || u.Name != "Ann" {
+		t.Fatalf("Get = %+v, %v, %v", u, ok, err)
+	}
+	// Names that differ otherwise still work, and the same name again.
+	if _, err := cdc.NewCollection[User](s, "users_2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cdc.NewCollection[User](s2, "users"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -100,6 +100,16 @@ func ensureCollection(ctx context.Context, x execer, name string) error {
 	if err := ValidateCollection(name); err != nil {
 		return err
 	}
+	// SQLite compares identifiers without ASCII case, so "Users" would
+	// share the table of "users": refuse it before anything is written.
+	var other string
+	err := x.QueryRowContext(ctx, `SELECT name FROM cdc_collections WHERE name = ?1 COLLATE NOCASE AND name <> ?1 LIMIT 1`, name).Scan(&other)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%w: %q differs only in case from the existing collection %q (SQLite names ignore case)", ErrInvalidCollection, name, other)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("cdc: create collection %s: %w", name, err)
+	}
 	for _, stmt := range collectionDDL(name) {
 		if _, err := x.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("cdc: create collection %s: %w", name, err)
