@@ -16,7 +16,9 @@ var (
 	// collection's (SQLite compares names without case, so they would share
 	// one table).
 	ErrInvalidCollection = changelog.ErrInvalidCollection
-	// ErrEncode is returned when a document cannot be encoded as JSON.
+	// ErrEncode is returned when a document cannot be encoded as JSON, or
+	// nests arrays and objects more than 1000 levels deep (the most SQLite's
+	// JSON functions, and so Find and Count, can read).
 	ErrEncode = errors.New("cdc: document does not encode")
 	// ErrDecode is returned when a stored document cannot be decoded into T.
 	ErrDecode = changelog.ErrDecode
