@@ -27,6 +27,10 @@ type Store interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	// Collections returns the names of the store's collections, sorted.
 	Collections(ctx context.Context) ([]string, error)
+	// Hold makes the caller the one holder that delivers the store's change
+	// log until release is called; while another holder lives (in this
+	// process or another) it fails with an error matching cdc.ErrHeld.
+	Hold() (release func() error, err error)
 	// PruneChanges deletes the log rows up to and including through,
 	// whatever the retention and the consumers' positions (tests and
 	// maintenance); the newest row is always kept. It returns how many rows

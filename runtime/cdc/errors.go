@@ -26,6 +26,11 @@ var (
 	ErrInvalidBookmark = changelog.ErrInvalidBookmark
 	// ErrInvalidOptions is returned for bad FindOptions or a bad filter.
 	ErrInvalidOptions = errors.New("cdc: invalid options")
+	// ErrHeld is returned when a store's change log is already delivered by
+	// another holder: an emitter (or fleet, or CLI) on the same database, in
+	// this process or another, that has not been closed. A holder that
+	// crashed releases it at once.
+	ErrHeld = errors.New("cdc: store is held by another emitter")
 	// ErrReadOnly is returned for a write inside Store.View.
 	ErrReadOnly = errors.New("cdc: read-only transaction (Store.View)")
 )

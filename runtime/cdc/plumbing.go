@@ -3,9 +3,11 @@ package cdc
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/dotdo/events/internal/cdchook"
+	"github.com/dotdo/events/internal/holdlock"
 )
 
 // The store's plumbing (migrations of other components' tables, raw SQL,
@@ -42,6 +44,33 @@ func (p storePlumbing) QueryRowContext(ctx context.Context, query string, args .
 
 func (p storePlumbing) Collections(ctx context.Context) ([]string, error) {
 	return listCollections(ctx, p.s.reader)
+}
+
+func (p storePlumbing) Hold() (func() error, error) {
+	s := p.s
+	if s.path == ":memory:" {
+		// A private database: only this handle can reach it.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.held {
+			return nil, fmt.Errorf("%w (in this process)", ErrHeld)
+		}
+		s.held = true
+		return func() error {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.held = false
+			return nil
+		}, nil
+	}
+	l, err := holdlock.Acquire(s.path)
+	if errors.Is(err, holdlock.ErrBusy) {
+		return nil, fmt.Errorf("%w: %s: %w", ErrHeld, s.path, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cdc: hold %s: %w", s.path, err)
+	}
+	return l.Release, nil
 }
 
 func (p storePlumbing) PruneChanges(ctx context.Context, through Bookmark) (int64, error) {

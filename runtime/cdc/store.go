@@ -33,6 +33,7 @@ type Store struct {
 	mu          sync.Mutex
 	collections map[string]*tables // prepared statements per collection
 	closed      bool
+	held        bool // a :memory: store's holder (see cdchook.Store.Hold)
 }
 
 // Open opens (creating it if needed) the store at path, a file name, or
