@@ -114,7 +114,7 @@ func RestoreTo(ctx context.Context, store *cdc.Store, bucket lake.Bucket, id str
 	if store == nil || bucket == nil {
 		return PITRResult{}, fmt.Errorf("%w: restore to: a store and a bucket are required", ErrInvalidOptions)
 	}
-	if err := ValidateID(id); err != nil {
+	if err := validateID(id); err != nil {
 		return PITRResult{}, err
 	}
 	upto, err := checkTarget(target)

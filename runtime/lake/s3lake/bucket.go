@@ -73,7 +73,7 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.ReadSeeker, opts l
 		Metadata:    meta,
 	})
 	if err != nil {
-		return fmt.Errorf("s3lake: put %q in %s: %w", key, b.name, err)
+		return b.putError(key, err)
 	}
 	return nil
 }
