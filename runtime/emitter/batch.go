@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/dotdo/events/runtime/lake"
+	"github.com/dotdo/events/internal/lakewrite"
 )
 
 // customLakeSeq offsets custom sequence numbers in lake keys so they never
@@ -25,7 +25,7 @@ type batch struct {
 	fromOutbox bool
 	buf        []byte
 	items      []item
-	evs        []lake.EncodedEvent
+	evs        []lakewrite.EncodedEvent
 	raw        [][]byte
 	body       []byte
 }
@@ -51,7 +51,7 @@ func (b *batch) finish() {
 		if b.src == srcCustom {
 			seq += customLakeSeq
 		}
-		b.evs = append(b.evs, lake.EncodedEvent{TS: time.UnixMilli(it.tsMs).UTC(), Seq: seq, JSON: js})
+		b.evs = append(b.evs, lakewrite.EncodedEvent{TS: time.UnixMilli(it.tsMs).UTC(), Seq: seq, JSON: js})
 		b.raw = append(b.raw, js)
 	}
 }
