@@ -50,6 +50,11 @@ func buildPackage(pkg *packages.Package, fset *token.FileSet, output string) (*p
 		m.collections = append(m.collections, c)
 	}
 	b.checkNames(m)
+	for _, c := range m.collections {
+		m.sources = append(m.sources, filepath.Base(fset.Position(c.pos).Filename))
+	}
+	slices.Sort(m.sources)
+	m.sources = slices.Compact(m.sources)
 	if len(anns) == 0 {
 		return nil, b.diags
 	}
@@ -123,7 +128,7 @@ func (b *builder) typeErrorsIn(ts *ast.TypeSpec) {
 func (b *builder) checkNames(m *pkgModel) {
 	taken := map[string]string{}
 	for _, c := range m.collections {
-		names := []string{c.collectionType(), c.constructor(), c.changeType(), c.whereVar(), c.lakeType(), c.lakeColumnsConst()}
+		names := []string{c.collectionType(), c.constructor(), c.changeType(), c.whereVar(), c.lakeType(), c.lakeSchema()}
 		names = append(names, whereTypeNames(c.where)...)
 		for _, name := range names {
 			if obj := m.scope.Lookup(name); obj != nil {

@@ -10,9 +10,13 @@
 // filters and orders (<T>Where, of type <T>Fields), and DuckDB queries over
 // its history in the lakehouse (<T>Lake).
 //
-// The generated code is thin: every method forwards to cdc.Collection[T].
-// What only the generator can add is types: a filter on a field takes
-// arguments of the field's Go type, so a wrong-typed filter does not compile.
+// The generated code does not restate the runtime: <T>Collection embeds
+// *cdc.Collection[T] and adds only With (which returns *<T>Collection),
+// <T>Change is an alias of cdc.Change[T], and <T>Lake an alias of
+// query.Collection over a generated schema type. What only the generator
+// can add is types: a filter on a field takes arguments of the field's Go
+// type, so a wrong-typed filter does not compile. The file's first line
+// names the files that declare the collections.
 //
 // # Fields
 //
@@ -46,7 +50,7 @@
 // history of one document (History), the state of the collection as of a
 // time (StateAt) or a bookmark (StateAtBookmark), and the changes in a time
 // range (Changes), each also as SQL (HistorySQL, ...). Their columns are
-// the metadata columns of query.CollectionHistory (_op, _ts, _bookmark,
+// the metadata columns of query.Collection (_op, _ts, _bookmark,
 // _doc_id, _store, _doc, _prev), then one typed column per top-level field
 // of T, named by its JSON name and typed from the Go type: VARCHAR (strings,
 // []byte, MarshalText types), BIGINT (signed and small unsigned integers),

@@ -13,7 +13,7 @@ import (
 func TestWrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "events_gen.go")
-	content := []byte(header + "\n\npackage x\n")
+	content := []byte(header(nil) + "\n\npackage x\n")
 	written, err := Write([]File{{Path: path, Content: content}})
 	if err != nil || len(written) != 1 || written[0] != path {
 		t.Fatalf("Write = %v, %v", written, err)
