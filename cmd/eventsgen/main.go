@@ -61,7 +61,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("eventsgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	output := fs.String("o", gen.DefaultOutput, "name of the generated `file` in each package directory")
+	output := fs.String("o", "", "name of the generated `file` in each package directory (default events_gen.go)")
 	tags := fs.String("tags", "", "comma-separated build `tags` to load the packages with")
 	verbose := fs.Bool("v", false, "print the files written")
 	fs.Usage = func() {
@@ -85,14 +85,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *tags != "" {
 		cfg.BuildFlags = []string{"-tags=" + *tags}
 	}
-	written, err := gen.Run(ctx, cfg)
+	files, err := gen.Generate(ctx, cfg)
 	if err != nil {
-		var list gen.Errors
-		if errors.As(err, &list) {
-			_ = list.Write(stderr, cwd)
+		if errors.As(err, new(gen.Errors)) {
+			fmt.Fprintln(stderr, err)
 		} else {
 			fmt.Fprintf(stderr, "eventsgen: %v\n", strings.TrimPrefix(err.Error(), "gen: "))
 		}
+		return 1
+	}
+	written, err := write(files)
+	if err != nil {
+		fmt.Fprintf(stderr, "eventsgen: %v\n", err)
 		return 1
 	}
 	if *verbose {
