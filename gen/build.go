@@ -42,11 +42,19 @@ func buildPackage(pkg *packages.Package, fset *token.FileSet, output string) (*p
 		if c == nil {
 			continue
 		}
-		if first, ok := byName[c.name]; ok {
-			b.errorf(a.pos, "collection name %q is already used by %s (%s)", c.name, first.typeName, b.shortPos(first.pos))
+		// SQLite compares table names case-insensitively (ASCII): "users"
+		// and "Users" would be one table.
+		key := strings.ToLower(c.name)
+		if first, ok := byName[key]; ok {
+			if first.name == c.name {
+				b.errorf(a.pos, "collection name %q is already used by %s (%s)", c.name, first.typeName, b.shortPos(first.pos))
+			} else {
+				b.errorf(a.pos, "collection name %q differs only in case from %q of %s (%s): SQLite compares names case-insensitively, so they would share one table",
+					c.name, first.name, first.typeName, b.shortPos(first.pos))
+			}
 			continue
 		}
-		byName[c.name] = c
+		byName[key] = c
 		m.collections = append(m.collections, c)
 	}
 	b.checkNames(m)

@@ -64,7 +64,8 @@
 //
 // Unsupported field types (channels, functions, complex numbers, maps whose
 // keys are not strings, interfaces), an annotation on a type that is not a
-// struct, two collections with one name, invalid collection names, two
+// struct, two collections with one name (or names that differ only in
+// case, which SQLite takes for one table), invalid collection names, two
 // fields with one JSON name (or one Go name) and a package without any
 // annotated type are reported as Errors, each with a file:line:col
 // position; nothing is written when there is any.
