@@ -205,6 +205,8 @@ func (b *builder) nameable(t types.Type) bool {
 		return b.nameable(t.Elem())
 	case *types.Map:
 		return b.nameable(t.Key()) && b.nameable(t.Elem())
+	case *types.Interface:
+		return t.Empty()
 	case *types.Struct:
 		for i := 0; i < t.NumFields(); i++ {
 			f := t.Field(i)

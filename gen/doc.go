@@ -29,19 +29,30 @@
 //	string kinds (and string enums)   cdc.StringField[V]   Eq Ne In Gt Gte Lt Lte Contains HasPrefix
 //	integer and float kinds           cdc.OrderedField[V]  Eq Ne In Gt Gte Lt Lte
 //	time.Time                         cdc.TimeField        Eq Ne In Gt Gte Lt Lte (as instants)
-//	bool, slices, arrays, string-keyed maps, json.RawMessage and types
-//	with their own MarshalJSON or MarshalText
+//	bool, slices, arrays, string-keyed maps, json.RawMessage, any
+//	(interface{}, map[string]any, ...) and types with their own
+//	MarshalJSON or MarshalText
 //	                                  cdc.Field[V]         Eq Ne In
 //
 // All of them have IsNull, NotNull, Asc and Desc. A pointer field is typed
 // as its element. A nested struct gets a fields type of its own
 // (<T><Path>Fields) that also embeds cdc.Field of the whole struct, so
-// UserWhere.Address.IsNull() works too.
+// UserWhere.Address.IsNull() works too. A field of type any holds whatever
+// JSON value it was given (decoded back as encoding/json does: strings,
+// float64, bool, []any, map[string]any); its filters compare JSON values.
 //
 // The events tag adds options: `events:"index"` indexes the field
-// (cdc.WithIndex in New<T>Collection) and `events:"-"` leaves it out of
-// <T>Where (the field is still stored; use it for fields the generator does
-// not support, such as interfaces).
+// (cdc.WithIndex in New<T>Collection); it is refused on fields whose JSON is
+// an array, an object or any value (slices other than []byte, arrays, maps,
+// any), since an index would hold the whole value, not its elements, and
+// on structs (tag their fields). `events:"-"` leaves a field out of <T>Where
+// (the field is still stored and still has its lake column; use it for
+// interfaces with methods); a field encoding/json cannot encode (func,
+// chan, complex) is an error even so: leave it out of the document with
+// `json:"-"`.
+//
+// The directive is //events:collection with no space after the slashes, as
+// for //go:generate; "// events:collection" is reported, not ignored.
 //
 // # Lake queries
 //
@@ -63,7 +74,7 @@
 // # Errors
 //
 // Unsupported field types (channels, functions, complex numbers, maps whose
-// keys are not strings, interfaces), an annotation on a type that is not a
+// keys are not strings, interfaces with methods), an annotation on a type that is not a
 // struct, two collections with one name (or names that differ only in
 // case, which SQLite takes for one table), invalid collection names, two
 // fields with one JSON name (or one Go name) and a package without any

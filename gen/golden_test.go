@@ -204,18 +204,32 @@ func TestGoldenCompiles(t *testing.T) {
 	}
 }
 
-// TestGoldenKindsRun runs testdata/golden/kinds/runtime/kinds_test.go
-// inside the kinds input package, with the expected events_gen.go, through
-// an overlay: every kind of generated field filters right on a real store.
-func TestGoldenKindsRun(t *testing.T) {
+// TestGoldenRuntime runs, for each case with a runtime/ folder, the test
+// files there inside the case's input package, with the expected
+// events_gen.go, through an overlay (nothing is written into the tree), all
+// in one go test: the generated code works on a real store (and, for kinds,
+// on real DuckDB).
+func TestGoldenRuntime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go test")
 	}
-	_, module := goldenCases(t)
-	kinds := filepath.Join(module, "testdata", "golden", "kinds")
-	replace := map[string]string{
-		filepath.Join(kinds, "input", defaultOutput):   filepath.Join(kinds, "expected", defaultOutput),
-		filepath.Join(kinds, "input", "kinds_test.go"): filepath.Join(kinds, "runtime", "kinds_test.go"),
+	cases, module := goldenCases(t)
+	replace := map[string]string{}
+	var dirs []string
+	for _, c := range cases {
+		runtimeDir := filepath.Join(filepath.Dir(c.input), "runtime")
+		tests, err := filepath.Glob(filepath.Join(runtimeDir, "*_test.go"))
+		if err != nil || len(tests) == 0 {
+			continue
+		}
+		replace[filepath.Join(c.input, defaultOutput)] = filepath.Join(c.expected, defaultOutput)
+		for _, f := range tests {
+			replace[filepath.Join(c.input, filepath.Base(f))] = f
+		}
+		dirs = append(dirs, c.input)
+	}
+	if len(dirs) < 2 {
+		t.Fatalf("runtime tests in %d cases, want kinds and anyjson", len(dirs))
 	}
 	overlay, err := json.Marshal(map[string]any{"Replace": replace})
 	if err != nil {
@@ -225,10 +239,10 @@ func TestGoldenKindsRun(t *testing.T) {
 	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "test", "-count=1", "-overlay="+overlayFile, "./testdata/golden/kinds/input")
+	cmd := exec.Command("go", append([]string{"test", "-count=1", "-overlay=" + overlayFile}, dirs...)...)
 	cmd.Dir = module
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go test of the kinds case: %v\n%s", err, out)
+		t.Fatalf("go test of the runtime cases: %v\n%s", err, out)
 	}
 }
 
