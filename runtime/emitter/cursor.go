@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dotdo/events/internal/cdcx"
 	"time"
 
 	"github.com/dotdo/events/runtime/cdc"
@@ -55,7 +56,7 @@ func (e *Emitter) advance(ctx context.Context, s *sink, b *batch, de *DeliveryEr
 			if s.name != "http" {
 				body = jsonLines(b)
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO emitter_dead
+			_, err := cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_dead
 				(sink, source, first_seq, last_seq, events, batch_id, status, error, body, ts_ms)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				s.name, sourceNames[b.src], int64(b.first()), int64(b.last()), b.len(), b.id(e.storeID),
@@ -87,7 +88,7 @@ func (e *Emitter) saveSink(ctx context.Context, s *sink, recovered bool, extra f
 			}
 		}
 		if recovered {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM emitter_retry WHERE sink = ?`, s.name); err != nil {
+			if _, err := cdcx.Tx(tx).ExecContext(ctx, `DELETE FROM emitter_retry WHERE sink = ?`, s.name); err != nil {
 				return err
 			}
 		}
@@ -108,7 +109,7 @@ func (e *Emitter) saveSink(ctx context.Context, s *sink, recovered bool, extra f
 	}
 	var pruned int64
 	err = e.store.Update(ctx, func(tx *cdc.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM emitter_outbox WHERE seq <= ?`, int64(through))
+		res, err := cdcx.Tx(tx).ExecContext(ctx, `DELETE FROM emitter_outbox WHERE seq <= ?`, int64(through))
 		if err != nil {
 			return err
 		}
@@ -152,7 +153,7 @@ func (e *Emitter) failed(ctx context.Context, s *sink, de *DeliveryError) error 
 	e.log.Warn("emitter: delivery failed, will retry", "sink", s.name, "attempt", attempt,
 		"retry_in", delay, "error", msg)
 	err := e.store.Update(ctx, func(tx *cdc.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO emitter_retry (sink, attempt, next_ms, last_error) VALUES (?, ?, ?, ?)
+		_, err := cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_retry (sink, attempt, next_ms, last_error) VALUES (?, ?, ?, ?)
 			ON CONFLICT (sink) DO UPDATE SET attempt = excluded.attempt, next_ms = excluded.next_ms, last_error = excluded.last_error`,
 			s.name, attempt, next.UnixMilli(), msg)
 		return err
@@ -172,7 +173,7 @@ func (e *Emitter) pruneCDC(ctx context.Context) error {
 	if !stale {
 		return nil
 	}
-	if _, err := e.store.PruneChanges(ctx, changelog.BookmarkFromSeq(int64(through))); err != nil {
+	if _, err := cdcx.Store(e.store).PruneChanges(ctx, changelog.BookmarkFromSeq(int64(through))); err != nil {
 		return fmt.Errorf("emitter: prune change log: %w", err)
 	}
 	e.mu.Lock()

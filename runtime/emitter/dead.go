@@ -3,6 +3,7 @@ package emitter
 import (
 	"context"
 	"fmt"
+	"github.com/dotdo/events/internal/cdcx"
 	"time"
 )
 
@@ -37,7 +38,7 @@ func (e *Emitter) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, err
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := e.store.QueryContext(ctx, `SELECT id, sink, source, first_seq, last_seq, events, batch_id, status, error, body, ts_ms
+	rows, err := cdcx.Store(e.store).QueryContext(ctx, `SELECT id, sink, source, first_seq, last_seq, events, batch_id, status, error, body, ts_ms
 		FROM emitter_dead ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("emitter: dead letters: %w", err)

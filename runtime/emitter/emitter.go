@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/dotdo/events/internal/cdcx"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -83,15 +84,16 @@ type Emitter struct {
 	emitted      uint64
 	rejected     uint64
 	spills       uint64
-	prunedCDC    uint64 // the CDC seq the change log was pruned through
-	idBuf        []byte // scratch for event ids
+	prunedCDC    uint64       // the CDC seq the change log was pruned through
+	idBuf        []byte       // scratch for event ids
+	release      func() error // gives up the store's holder lock (Close)
 }
 
 // New returns an emitter for store. It creates its tables in the store on
 // first use and resumes the cursors, outbox and retry schedule a previous
 // emitter left there. Call Run (or HandleAlarm and Flush yourself) to
 // deliver, and Close when done; the store stays open.
-func New(store *cdc.Store, opts Options) (*Emitter, error) {
+func New(store *cdc.Store, opts Options) (_ *Emitter, err error) {
 	if store == nil {
 		return nil, fmt.Errorf("%w: nil store", ErrInvalidOptions)
 	}
@@ -100,15 +102,25 @@ func New(store *cdc.Store, opts Options) (*Emitter, error) {
 		return nil, err
 	}
 	ctx := context.Background()
-	if err := store.Migrate(ctx, "emitter", migrations); err != nil {
+	release, err := cdcx.Store(store).Hold() // one emitter per store: cdc.ErrHeld
+	if err != nil {
+		return nil, fmt.Errorf("emitter: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = release()
+		}
+	}()
+	if err := cdcx.Store(store).Migrate(ctx, "emitter", migrations); err != nil {
 		return nil, fmt.Errorf("emitter: %w", err)
 	}
 	e := &Emitter{
-		cfg:   cfg,
-		store: store,
-		log:   cfg.Logger,
-		red:   redactor{secret: cfg.APIKey},
-		stop:  make(chan struct{}),
+		cfg:     cfg,
+		store:   store,
+		log:     cfg.Logger,
+		red:     redactor{secret: cfg.APIKey},
+		stop:    make(chan struct{}),
+		release: release,
 	}
 	if e.storeID, err = loadStoreID(ctx, store); err != nil {
 		return nil, err

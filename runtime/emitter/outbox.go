@@ -3,6 +3,7 @@ package emitter
 import (
 	"context"
 	"fmt"
+	"github.com/dotdo/events/internal/cdcx"
 	"sort"
 	"strings"
 	"time"
@@ -20,7 +21,7 @@ func (e *Emitter) load(ctx context.Context) error {
 	for _, s := range e.sinks {
 		byName[s.name] = s
 	}
-	rows, err := e.store.QueryContext(ctx, `SELECT sink, source, seq FROM emitter_cursors`)
+	rows, err := cdcx.Store(e.store).QueryContext(ctx, `SELECT sink, source, seq FROM emitter_cursors`)
 	if err != nil {
 		return fmt.Errorf("emitter: load cursors: %w", err)
 	}
@@ -47,7 +48,7 @@ func (e *Emitter) load(ctx context.Context) error {
 		return fmt.Errorf("emitter: load cursors: %w", err)
 	}
 
-	rows, err = e.store.QueryContext(ctx, `SELECT sink, attempt, next_ms, last_error FROM emitter_retry`)
+	rows, err = cdcx.Store(e.store).QueryContext(ctx, `SELECT sink, attempt, next_ms, last_error FROM emitter_retry`)
 	if err != nil {
 		return fmt.Errorf("emitter: load retry state: %w", err)
 	}
@@ -69,7 +70,7 @@ func (e *Emitter) load(ctx context.Context) error {
 	}
 
 	var maxSeq, count int64
-	if err := e.store.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM emitter_outbox`).Scan(&maxSeq, &count); err != nil {
+	if err := cdcx.Store(e.store).QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM emitter_outbox`).Scan(&maxSeq, &count); err != nil {
 		return fmt.Errorf("emitter: load outbox: %w", err)
 	}
 	e.outboxMax, e.outboxCount = uint64(maxSeq), int(count)
@@ -243,7 +244,7 @@ func (e *Emitter) persist(ctx context.Context) error {
 			}
 			q := `INSERT INTO emitter_outbox (seq, ts_ms, body) VALUES ` +
 				strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(part)), ",")
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			if _, err := cdcx.Tx(tx).ExecContext(ctx, q, args...); err != nil {
 				return err
 			}
 		}
@@ -281,14 +282,14 @@ func (e *Emitter) persist(ctx context.Context) error {
 // saveCursor records a sink's cursor; it never moves one back, so writers
 // racing with stale values are harmless.
 func saveCursor(ctx context.Context, tx *cdc.Tx, sinkName string, src source, seq uint64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO emitter_cursors (sink, source, seq) VALUES (?, ?, ?)
+	_, err := cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_cursors (sink, source, seq) VALUES (?, ?, ?)
 		ON CONFLICT (sink, source) DO UPDATE SET seq = max(seq, excluded.seq)`, sinkName, sourceNames[src], int64(seq))
 	return err
 }
 
 // readOutbox appends the JSON of at most limit outbox events after seq to b.
 func (e *Emitter) readOutbox(ctx context.Context, after uint64, limit int, b *batch) error {
-	rows, err := e.store.QueryContext(ctx, `SELECT seq, ts_ms, body FROM emitter_outbox WHERE seq > ? ORDER BY seq LIMIT ?`, int64(after), limit)
+	rows, err := cdcx.Store(e.store).QueryContext(ctx, `SELECT seq, ts_ms, body FROM emitter_outbox WHERE seq > ? ORDER BY seq LIMIT ?`, int64(after), limit)
 	if err != nil {
 		return fmt.Errorf("emitter: read outbox: %w", err)
 	}

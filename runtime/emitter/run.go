@@ -182,6 +182,7 @@ func (e *Emitter) Close(ctx context.Context) error {
 	e.closed = true
 	left := e.outboxCount
 	e.mu.Unlock()
+	_ = e.release() // the next emitter may start (also after an error below)
 	if perr != nil {
 		return errors.Join(derr, fmt.Errorf("emitter: close: %w", perr))
 	}

@@ -136,7 +136,7 @@ func checkLake(t *testing.T, store *cdc.Store, a, b Everything) {
 	var encoded []lake.EncodedEvent
 	for i, r := range raws {
 		ev := events.CollectionChange{Type: r.Op.EventType(), TS: r.TS, DO: id, Collection: r.Collection, DocID: r.DocID, Doc: r.Doc, Bookmark: string(r.Bookmark)}
-		data, err := ev.AppendJSON(nil, events.Envelope{ID: r.Bookmark.String()})
+		data, err := ev.AppendJSON(nil, events.Envelope{ID: string(r.Bookmark)})
 		if err != nil {
 			t.Fatal(err)
 		}
