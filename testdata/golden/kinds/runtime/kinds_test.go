@@ -1,6 +1,6 @@
 package kinds
 
-// This test is not part of the golden input: gen's TestGoldenKindsRun runs
+// This test is not part of the golden input: gen's TestGoldenRuntime runs
 // it with an overlay that puts it, and the expected events_gen.go, into
 // ../input. It checks that a filter on each kind of generated field finds
 // exactly the document it should on a real store, and that the lake
