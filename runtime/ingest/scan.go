@@ -52,8 +52,8 @@ type span struct {
 	ts     time.Time // its own time, UTC, milliseconds
 	hasID  bool      // it has a string "id"
 	spaced bool      // whitespace outside strings: compact it before writing
-	store  string    // "do"."id", "" when absent
-	class  string    // "do"."class", "" when absent
+	store  []byte    // "do"."id", nil when absent
+	class  []byte    // "do"."class", nil when absent
 }
 
 // batchScan is the result of scanning a batch body.
@@ -76,6 +76,8 @@ type scanner struct {
 	minTS  time.Time
 	maxTS  time.Time
 	scope  *scope
+	// lastStore is the last valid "do"."id" seen.
+	lastStore []byte
 }
 
 // errSyntax is a grammar error at a byte offset.
@@ -258,8 +260,8 @@ func (s *scanner) event() (sp span, reason, msg string, err error) {
 	if !s.next('{') {
 		return sp, reasonSyntax, "", s.fail("the event is not a JSON object")
 	}
-	var typ string
 	var sawType, sawTS, sawDO bool
+	var typ []byte
 	bad := func(r, m string) {
 		if reason == "" {
 			reason, msg = r, m
@@ -273,19 +275,22 @@ func (s *scanner) event() (sp span, reason, msg string, err error) {
 			if err != nil {
 				return sp, reasonSyntax, "", err
 			}
-			key := s.data[k0:k1]
-			if esc {
-				key = []byte(keyString(key, true))
-			}
+			key := unescape(s.data[k0:k1], esc)
 			s.ws()
 			if !s.next(':') {
 				return sp, reasonSyntax, "", s.fail("expected ':'")
 			}
 			s.ws()
-			switch string(key) {
-			case "type", "ts", "id":
-				name := string(key)
-				dup := name == "type" && sawType || name == "ts" && sawTS || name == "id" && sp.hasID
+			isType, isTS, isID := string(key) == "type", string(key) == "ts", string(key) == "id"
+			switch {
+			case isType || isTS || isID:
+				name := "id"
+				if isType {
+					name = "type"
+				} else if isTS {
+					name = "ts"
+				}
+				dup := isType && sawType || isTS && sawTS || isID && sp.hasID
 				if s.peek() != '"' {
 					if err := s.value(2, MaxDepth); err != nil {
 						return sp, reasonSyntax, "", err
@@ -297,28 +302,28 @@ func (s *scanner) event() (sp span, reason, msg string, err error) {
 				if err != nil {
 					return sp, reasonSyntax, "", err
 				}
-				v := keyString(s.data[v0:v1], vesc)
+				v := unescape(s.data[v0:v1], vesc)
 				if dup {
 					bad(reasonFor(name), fmt.Sprintf("%q appears twice", name))
 				}
-				switch name {
-				case "type":
+				switch {
+				case isType:
 					sawType, typ = true, v
-				case "ts":
+				case isTS:
 					sawTS = true
-					t, err := parseTS(v)
-					if err != nil {
-						bad(reasonTS, fmt.Sprintf("ts %q is not an RFC 3339 time", clip(v)))
+					t, ok := parseTS(v)
+					if !ok {
+						bad(reasonTS, fmt.Sprintf("ts %q is not an RFC 3339 time", clip(string(v))))
 						break
 					}
 					sp.ts = t
-				case "id":
+				default:
 					sp.hasID = true
-					if v == "" || len(v) > maxIDLen || hasControl(v) {
+					if len(v) == 0 || len(v) > maxIDLen || hasControl(string(v)) {
 						bad(reasonID, fmt.Sprintf("id must be 1-%d bytes without control characters", maxIDLen))
 					}
 				}
-			case "do":
+			case string(key) == "do":
 				if sawDO {
 					bad(reasonDO, "\"do\" appears twice")
 				}
@@ -359,8 +364,8 @@ func (s *scanner) event() (sp span, reason, msg string, err error) {
 	switch {
 	case !sawType:
 		bad(reasonType, "no \"type\"")
-	case !events.ValidType(typ):
-		bad(reasonType, fmt.Sprintf("type %q must be 1-%d characters of [a-zA-Z0-9._-]", clip(typ), events.MaxTypeLen))
+	case !validType(typ):
+		bad(reasonType, fmt.Sprintf("type %q must be 1-%d characters of [a-zA-Z0-9._-]", clip(string(typ)), events.MaxTypeLen))
 	case !sawTS:
 		bad(reasonTS, "no \"ts\"")
 	case sp.ts.Before(s.minTS):
@@ -368,54 +373,63 @@ func (s *scanner) event() (sp span, reason, msg string, err error) {
 	case sp.ts.After(s.maxTS):
 		bad(reasonTS, fmt.Sprintf("ts %s is after %s, the latest accepted", sp.ts.Format(events.TimeLayout), s.maxTS.Format(events.TimeLayout)))
 	default:
-		if msg := s.scope.check(sp.store, sp.class); msg != "" {
-			bad(reasonScope, msg)
+		if s.scope != nil {
+			if msg := s.scope.check(string(sp.store), string(sp.class)); msg != "" {
+				bad(reasonScope, msg)
+			}
 		}
 	}
 	return sp, reason, msg, nil
 }
 
 // identity scans a "do" object, reading its id and class.
-func (s *scanner) identity() (store, class, msg string, err error) {
+func (s *scanner) identity() (store, class []byte, msg string, err error) {
 	s.next('{')
 	s.ws()
 	if s.next('}') {
-		return "", "", "", nil
+		return nil, nil, "", nil
 	}
 	for {
 		s.ws()
 		k0, k1, esc, err := s.str()
 		if err != nil {
-			return "", "", "", err
+			return nil, nil, "", err
 		}
-		key := keyString(s.data[k0:k1], esc)
+		key := unescape(s.data[k0:k1], esc)
 		s.ws()
 		if !s.next(':') {
-			return "", "", "", s.fail("expected ':'")
+			return nil, nil, "", s.fail("expected ':'")
 		}
 		s.ws()
-		if (key == "id" || key == "class") && s.peek() == '"' {
+		isID, isClass := string(key) == "id", string(key) == "class"
+		if (isID || isClass) && s.peek() == '"' {
 			v0, v1, vesc, err := s.str()
 			if err != nil {
-				return "", "", "", err
+				return nil, nil, "", err
 			}
-			v := keyString(s.data[v0:v1], vesc)
-			if key == "id" {
-				if err := events.ValidateStoreID(v); err != nil && msg == "" {
-					msg = "do.id: " + err.Error()
+			v := unescape(s.data[v0:v1], vesc)
+			if isID {
+				if !s.knownStore(v) && !plainStoreID(v) {
+					if err := events.ValidateStoreID(string(v)); err != nil {
+						if msg == "" {
+							msg = "do.id: " + err.Error()
+						}
+					} else {
+						s.lastStore = v
+					}
 				}
 				store = v
 			} else {
 				class = v
 			}
 		} else {
-			if key == "id" || key == "class" {
+			if isID || isClass {
 				if v := s.peek(); v != 'n' && msg == "" {
 					msg = fmt.Sprintf("do.%s must be a string", key)
 				}
 			}
 			if err := s.value(3, MaxDepth); err != nil {
-				return "", "", "", err
+				return nil, nil, "", err
 			}
 		}
 		s.ws()
@@ -425,9 +439,50 @@ func (s *scanner) identity() (store, class, msg string, err error) {
 		if s.next('}') {
 			return store, class, msg, nil
 		}
-		return "", "", "", s.fail("expected ',' or '}'")
+		return nil, nil, "", s.fail("expected ',' or '}'")
 	}
 }
+
+// knownStore reports whether v is the store id validated last: the events
+// of a batch are mostly of one store.
+func (s *scanner) knownStore(v []byte) bool {
+	return s.lastStore != nil && string(v) == string(s.lastStore)
+}
+
+// plainStoreID reports whether v is a valid store id (as
+// events.ValidateStoreID) of printable ASCII only: the common case, checked
+// without allocating.
+func plainStoreID(v []byte) bool {
+	if len(v) == 0 || len(v) > 256 || v[0] == '.' || v[len(v)-1] == '.' {
+		return false
+	}
+	for _, c := range v {
+		if c < 0x20 || c >= 0x7f || c == '/' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// validType is events.ValidType on bytes.
+func validType(b []byte) bool {
+	if len(b) == 0 || len(b) > events.MaxTypeLen {
+		return false
+	}
+	for _, c := range b {
+		if !typeChar[c] {
+			return false
+		}
+	}
+	return true
+}
+
+var typeChar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+	}
+	return t
+}()
 
 func reasonFor(name string) string {
 	switch name {
@@ -661,6 +716,15 @@ func (s *scanner) peek() byte {
 	return 0
 }
 
+// unescape returns a scanned string's bytes, decoded when it holds
+// escapes.
+func unescape(b []byte, esc bool) []byte {
+	if !esc {
+		return b
+	}
+	return []byte(keyString(b, true))
+}
+
 // keyString returns a scanned string's value, decoding escapes (rare: the
 // slow path uses encoding/json on the already validated string).
 func keyString(b []byte, esc bool) string {
@@ -677,13 +741,42 @@ func keyString(b []byte, esc bool) string {
 }
 
 // parseTS parses a "ts": RFC 3339, UTC, truncated to milliseconds (as the
-// events package does).
-func parseTS(v string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return time.Time{}, err
+// events package does). The wire form, 2006-01-02T15:04:05.000Z, takes a
+// fast path.
+func parseTS(v []byte) (time.Time, bool) {
+	if len(v) == 24 && v[4] == '-' && v[7] == '-' && v[10] == 'T' && v[13] == ':' && v[16] == ':' && v[19] == '.' && v[23] == 'Z' {
+		y, ok1 := digits(v[0:4])
+		mo, ok2 := digits(v[5:7])
+		d, ok3 := digits(v[8:10])
+		h, ok4 := digits(v[11:13])
+		mi, ok5 := digits(v[14:16])
+		se, ok6 := digits(v[17:19])
+		ms, ok7 := digits(v[20:23])
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && mo >= 1 && mo <= 12 && d >= 1 && h <= 23 && mi <= 59 && se <= 59 {
+			t := time.Date(y, time.Month(mo), d, h, mi, se, ms*1e6, time.UTC)
+			if t.Day() == d { // not Feb 30
+				return t, true
+			}
+		}
+		return time.Time{}, false
 	}
-	return t.UTC().Truncate(time.Millisecond), nil
+	t, err := time.Parse(time.RFC3339Nano, string(v))
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t.UTC().Truncate(time.Millisecond), true
+}
+
+// digits parses a run of ASCII digits.
+func digits(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 func hasControl(v string) bool {
