@@ -10,7 +10,7 @@ import (
 type DeadLetter struct {
 	// ID numbers the dead letter in the store.
 	ID int64
-	// Sink is "http" or "lake".
+	// Sink is the sink's name: "http", "lake" or a user sink's.
 	Sink string
 	// Source is "cdc" or "custom".
 	Source string

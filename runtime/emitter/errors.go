@@ -26,7 +26,8 @@ var (
 
 // DeliveryError describes a failed send of one batch to one sink.
 type DeliveryError struct {
-	// Sink is "http" or "lake".
+	// Sink is the sink's name: "http", "lake" or a user sink's. The
+	// emitter sets it on what a user sink returns.
 	Sink string
 	// Status is the HTTP status of the response, 0 when there was none.
 	Status int
@@ -36,6 +37,10 @@ type DeliveryError struct {
 	Permanent bool
 	// RetryAfter is the delay the server asked for (Retry-After), 0 if none.
 	RetryAfter time.Duration
+	// Rejected lists the indexes in Batch.Events of the events the sink
+	// rejected for good: only those are dead-lettered, the others count as
+	// delivered. Empty: Permanent decides for the whole batch.
+	Rejected []int
 	// Msg says what happened; it never holds the API key.
 	Msg string
 	// Err is the underlying error, when there is one.

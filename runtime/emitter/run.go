@@ -180,7 +180,7 @@ func (e *Emitter) Close(ctx context.Context) error {
 	perr := e.persist(context.WithoutCancel(ctx))
 	e.mu.Lock()
 	e.closed = true
-	left := e.outboxCount
+	left := e.ob.count
 	e.mu.Unlock()
 	if perr != nil {
 		return errors.Join(derr, fmt.Errorf("emitter: close: %w", perr))

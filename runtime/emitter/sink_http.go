@@ -19,14 +19,26 @@ const maxErrorBody = 256
 // reused.
 const maxDrain = 64 << 10
 
-// httpBody builds b's request body, {"events":[...],"batchId":...}: the
-// sink's prep, so it can be done while the previous request is in flight.
-func (e *Emitter) httpBody(b *batch) {
-	b.body = events.AppendBatch(b.body[:0], b.id(e.storeID), b.raw)
+// httpSink POSTs batches to the ingest endpoint.
+type httpSink struct {
+	e *Emitter
 }
 
-// sendHTTP POSTs b.body, which httpBody built, as one batch.
-func (e *Emitter) sendHTTP(ctx context.Context, b *batch) error {
+// Name implements Sink.
+func (httpSink) Name() string { return "http" }
+
+// prepare builds b's request body, {"events":[...],"batchId":...}, so it
+// can be done while the previous request is in flight.
+func (httpSink) prepare(b *batch) {
+	b.body = events.AppendBatch(b.body[:0], b.pub.ID, b.raw)
+}
+
+// Send POSTs the body prepare built as one batch.
+func (s httpSink) Send(ctx context.Context, pb *Batch) error {
+	e, b := s.e, pb.prep
+	if b == nil {
+		return &DeliveryError{Sink: "http", Permanent: true, Msg: "not a batch of this emitter"}
+	}
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(b.body))
