@@ -117,7 +117,7 @@ type Options struct {
 	// Now is the clock (default time.Now). Tests drive retries by moving it
 	// and calling HandleAlarm.
 	Now func() time.Time
-	// Jitter returns the random delay added to a backoff, in [0, maxJitter)
+	// Jitter returns the random delay added to a backoff, in [0, 1s)
 	// (default: uniform random). Tests pin it.
 	Jitter func() time.Duration
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 )
 
 // maxErrorBody is how much of an error response's body goes in the error.
@@ -30,7 +30,7 @@ func (httpSink) Name() string { return "http" }
 // prepare builds b's request body, {"events":[...],"batchId":...}, so it
 // can be done while the previous request is in flight.
 func (httpSink) prepare(b *batch) {
-	b.body = events.AppendBatch(b.body[:0], b.pub.ID, b.raw)
+	b.body = wire.AppendBatch(b.body[:0], b.pub.ID, b.raw)
 }
 
 // Send POSTs the body prepare built as one batch.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/lake"
 )
@@ -158,7 +159,7 @@ func (s *lakeScan) parse(line []byte) (*change, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts, err := events.ParseTime(ev.TS)
+	ts, err := wire.ParseTime(ev.TS)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -28,7 +28,7 @@ const (
 func metadata(id string, res Result) map[string]string {
 	m := map[string]string{
 		MetaDOID:      id,
-		MetaTimestamp: events.FormatTime(res.Timestamp),
+		MetaTimestamp: wire.FormatTime(res.Timestamp),
 		MetaDocCount:  strconv.Itoa(res.TotalDocs),
 		MetaBookmark:  string(res.Bookmark),
 		MetaVersion:   strconv.Itoa(Version),
