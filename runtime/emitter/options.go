@@ -99,7 +99,9 @@ type Options struct {
 	// oldest change the store keeps and the oldest custom event waiting.
 	Sinks []Sink
 
-	// HTTPClient sends batches (default: a client of its own).
+	// HTTPClient sends batches (default: a client of its own). Redirects
+	// are not followed, whatever its CheckRedirect says: a 3xx answer is a
+	// failed attempt whose error names the Location to set as Endpoint.
 	HTTPClient *http.Client
 	// RequestTimeout bounds one HTTP request or lake write (default 10s).
 	RequestTimeout time.Duration
@@ -210,6 +212,13 @@ func (o Options) resolve() (config, error) {
 		tr.MaxIdleConnsPerHost = 16
 		c.HTTPClient = &http.Client{Transport: tr}
 	}
+	// A redirect is never a delivery: Go's client would follow a 301, 302
+	// or 303 with a GET without the body, which a server may answer 200.
+	// The sink reports the redirect instead (a copy: the caller's client
+	// keeps its own policy).
+	client := *c.HTTPClient
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.HTTPClient = &client
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -63,7 +63,13 @@ func (s httpSink) Send(ctx context.Context, pb *Batch) error {
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 	msg := fmt.Sprintf("POST %s: %s", e.cfg.redacted, http.StatusText(resp.StatusCode))
-	if body := printable(head); body != "" {
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// Retried, not dead-lettered: the events wait until Endpoint is fixed.
+		msg += ": the endpoint redirects"
+		if loc, err := resp.Location(); err == nil {
+			msg += " to " + loc.Redacted() + "; set Options.Endpoint to it"
+		}
+	} else if body := printable(head); body != "" {
 		msg += ": " + body
 	}
 	de := &DeliveryError{
