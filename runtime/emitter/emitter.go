@@ -98,7 +98,7 @@ func New(store *cdc.Store, opts Options) (*Emitter, error) {
 		cfg:   cfg,
 		store: store,
 		log:   cfg.Logger,
-		red:   redactor{secret: cfg.APIKey},
+		red:   newRedactor(cfg.APIKey),
 		stop:  make(chan struct{}),
 	}
 	if e.storeID, err = loadStoreID(ctx, store); err != nil {

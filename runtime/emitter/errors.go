@@ -1,8 +1,12 @@
 package emitter
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -64,15 +68,67 @@ func (e *DeliveryError) Is(target error) bool { return target == ErrDelivery }
 // Unwrap returns the underlying error.
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
-// redactor removes a secret from messages.
-type redactor struct{ secret string }
+// redactor removes a secret from messages in every form a server or proxy
+// may echo it in: as is, JSON-escaped, URL-encoded (query or path, either
+// hex case) and base64 (standard or URL alphabet, padded or not).
+type redactor struct {
+	forms []string // longest first
+	max   int      // length of the longest
+}
 
-// clean returns s with every occurrence of the secret replaced.
-func (r redactor) clean(s string) string {
-	if r.secret == "" || !strings.Contains(s, r.secret) {
-		return s
+// newRedactor returns a redactor of secret (one that changes nothing when
+// secret is empty).
+func newRedactor(secret string) redactor {
+	if secret == "" {
+		return redactor{}
 	}
-	return strings.ReplaceAll(s, r.secret, "[REDACTED]")
+	js, _ := json.Marshal(secret)
+	jsonForm := string(js[1 : len(js)-1])
+	forms := []string{
+		secret,
+		jsonForm,
+		strings.ReplaceAll(jsonForm, "/", `\/`),
+		url.QueryEscape(secret),
+		url.PathEscape(secret),
+		base64.StdEncoding.EncodeToString([]byte(secret)),
+		base64.RawStdEncoding.EncodeToString([]byte(secret)),
+		base64.URLEncoding.EncodeToString([]byte(secret)),
+		base64.RawURLEncoding.EncodeToString([]byte(secret)),
+	}
+	for _, f := range forms[3:5] {
+		forms = append(forms, lowerHexEscapes(f))
+	}
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	forms = slices.Compact(forms)
+	return redactor{forms: forms, max: len(forms[0])}
+}
+
+// lowerHexEscapes returns s with the hex digits of its %XX escapes in lower case.
+func lowerHexEscapes(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			b[i+1], b[i+2] = lowerHex(b[i+1]), lowerHex(b[i+2])
+		}
+	}
+	return string(b)
+}
+
+func lowerHex(c byte) byte {
+	if c >= 'A' && c <= 'F' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// clean returns s with every form of the secret replaced.
+func (r redactor) clean(s string) string {
+	for _, f := range r.forms {
+		if strings.Contains(s, f) {
+			s = strings.ReplaceAll(s, f, "[REDACTED]")
+		}
+	}
+	return s
 }
 
 // redactedError hides a secret in an underlying error's text while keeping

@@ -60,7 +60,9 @@ func (s httpSink) Send(ctx context.Context, pb *Batch) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 		return nil
 	}
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	// Read past the limit by the longest form of the key, so a key that
+	// straddles the cut is still whole when it is redacted.
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, int64(maxErrorBody+e.red.max)))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 	msg := fmt.Sprintf("POST %s: %s", e.cfg.redacted, http.StatusText(resp.StatusCode))
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
@@ -69,7 +71,7 @@ func (s httpSink) Send(ctx context.Context, pb *Batch) error {
 		if loc, err := resp.Location(); err == nil {
 			msg += " to " + loc.Redacted() + "; set Options.Endpoint to it"
 		}
-	} else if body := printable(head); body != "" {
+	} else if body := printable(e.red.clean(string(head))); body != "" {
 		msg += ": " + body
 	}
 	de := &DeliveryError{
@@ -84,18 +86,22 @@ func (s httpSink) Send(ctx context.Context, pb *Batch) error {
 	return de
 }
 
-// printable returns b as a one-line string fit for an error message.
-func printable(b []byte) string {
-	s := strings.ToValidUTF8(string(b), "\uFFFD")
+// printable returns s as a one-line string fit for an error message, cut
+// to about maxErrorBody bytes.
+func printable(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '
 		}
 		return r
 	}, s)
-	s = strings.TrimSpace(s)
-	if len(b) == maxErrorBody && utf8.ValidString(s) {
-		s += "…"
+	if len(s) > maxErrorBody {
+		cut := maxErrorBody
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
-	return s
+	return strings.TrimSpace(s)
 }
