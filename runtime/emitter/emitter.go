@@ -169,8 +169,10 @@ func (e *Emitter) PendingCount() int {
 // memory and the outbox together, Emit refuses the event with an error
 // matching ErrBacklogFull and counts it in Stats.Rejected. No event is ever
 // dropped silently. Emit never waits for SQLite, so it may be called inside
-// Store.Update. An invalid event gives an error matching
-// events.ErrInvalidEvent.
+// Store.Update; the event is then queued at once, whether the transaction
+// commits or not (EmitTx queues it only if it commits). An invalid event
+// gives an error matching events.ErrInvalidEvent; one of a change's type
+// (collection.*) also matches ErrChangeEvent.
 func (e *Emitter) Emit(ev events.Event) error {
 	if ev == nil {
 		return fmt.Errorf("%w: nil event", events.ErrInvalidEvent)
@@ -184,6 +186,10 @@ func (e *Emitter) Emit(ev events.Event) error {
 	env := events.Envelope{TS: now, DO: e.identity}
 	if err := ev.Validate(env); err != nil {
 		return err
+	}
+	switch typ := ev.EventType(); typ {
+	case events.TypeCollectionInsert, events.TypeCollectionUpdate, events.TypeCollectionDelete:
+		return fmt.Errorf("%w: %w: %s (use EmitChange)", events.ErrInvalidEvent, ErrChangeEvent, typ)
 	}
 	ts := ev.EventTime()
 	if ts.IsZero() {

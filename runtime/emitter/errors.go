@@ -23,6 +23,11 @@ var (
 	ErrBacklogFull = errors.New("emitter: backlog full")
 	// ErrCDCDisabled is returned by EmitChange when Options.CDC is off.
 	ErrCDCDisabled = errors.New("emitter: CDC is off")
+	// ErrChangeEvent is returned by Emit for an event whose type is a
+	// change's (collection.insert, .update or .delete): changes come only
+	// from the store's change log, where they commit with the data (write
+	// one with EmitChange). It also matches events.ErrInvalidEvent.
+	ErrChangeEvent = errors.New("emitter: change events come from the change log")
 	// ErrDelivery is matched by every error about a failed send to a sink;
 	// errors.As gives the *DeliveryError.
 	ErrDelivery = errors.New("emitter: delivery failed")
