@@ -24,6 +24,8 @@ type item struct {
 type batch struct {
 	src        source
 	fromOutbox bool
+	full       bool // as many events as allowed, or bytes: more may wait
+	capped     bool // stopped by the byte cap
 	buf        []byte
 	items      []item
 	raw        [][]byte            // each event's JSON, in buf
@@ -33,7 +35,7 @@ type batch struct {
 }
 
 func (b *batch) reset(src source) {
-	b.src, b.fromOutbox = src, false
+	b.src, b.fromOutbox, b.full, b.capped = src, false, false, false
 	b.buf, b.items = b.buf[:0], b.items[:0]
 }
 
@@ -42,6 +44,31 @@ func (b *batch) add(seq uint64, tsMs int64, json []byte) {
 	off := len(b.buf)
 	b.buf = append(b.buf, json...)
 	b.items = append(b.items, item{seq: seq, tsMs: tsMs, off: off, end: len(b.buf)})
+}
+
+// batchOverhead is what a batch body adds to its events' JSON, beside a
+// comma each: {"events":[...],"batchId":"..."}.
+const batchOverhead = 128
+
+// fits reports whether an event of n bytes may join the batch under a cap
+// of max bytes; the first always does (alone, it is what it is). A refusal
+// marks the batch capped.
+func (b *batch) fits(n, max int) bool {
+	if b.len() == 0 || len(b.buf)+b.len()+n+1+batchOverhead <= max {
+		return true
+	}
+	b.capped = true
+	return false
+}
+
+// capBytes drops the events beyond a cap of max bytes.
+func (b *batch) capBytes(max int) {
+	for i, it := range b.items {
+		if i > 0 && it.end+i+1+batchOverhead > max {
+			b.items, b.buf, b.capped = b.items[:i], b.buf[:it.off], true
+			return
+		}
+	}
 }
 
 // finish builds the per-event views, once buf stopped growing. With

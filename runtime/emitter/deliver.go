@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ type sink struct {
 	out       Sink
 	user      bool          // a user's sink: it reads Batch.Events
 	batchSize int           // most events per batch
+	split     int           // after a 413: most events per batch for now (0: batchSize)
 	wake      chan struct{} // a batch is full: Run delivers now
 
 	run      sync.Mutex // one delivery of this sink at a time; guards bufs and ahead
@@ -162,7 +164,7 @@ func (e *Emitter) deliverSome(ctx context.Context, s *sink, src source, through 
 		}
 		after = b.last()
 		n++
-		if b.len() < s.batchSize {
+		if !b.full {
 			break // nothing more waits now
 		}
 	}
@@ -181,8 +183,14 @@ func (e *Emitter) deliverSome(ctx context.Context, s *sink, src source, through 
 	}
 	for i := range n {
 		b := &s.bufs[i]
-		full = b.len() == s.batchSize
+		full = b.full
 		if errs[i] == nil {
+			if s.split > 0 {
+				s.split = min(2*s.split, s.batchSize) // grow back
+				if s.split == s.batchSize {
+					s.split = 0
+				}
+			}
 			if err := e.advance(ctx, s, b, nil); err != nil {
 				return false, false, err
 			}
@@ -196,6 +204,14 @@ func (e *Emitter) deliverSome(ctx context.Context, s *sink, src source, through 
 			return false, false, errors.Join(fmt.Errorf("emitter: %s: %w", s.name, ctx.Err()), perr)
 		}
 		de := e.deliveryError(s, b, errs[i])
+		if de.Status == http.StatusRequestEntityTooLarge && b.len() > 1 {
+			// Too large for the receiver: send it again in halves (at
+			// once: nothing failed), and go back to full batches step by
+			// step. A single event that is still too large is set aside.
+			s.split = b.len() / 2
+			e.log.Info("emitter: batch too large for the sink, splitting", "sink", s.name, "events", b.len(), "bytes", len(b.buf))
+			return true, false, nil
+		}
 		if !de.Permanent && len(de.Rejected) == 0 {
 			return false, false, e.failed(ctx, s, de)
 		}
@@ -221,13 +237,14 @@ type aheadKey struct {
 	ok             bool
 	src            source
 	after, through uint64
+	split          int // the sink's split when it was prepared
 }
 
 // takeAhead moves the batch prepared ahead into s.bufs[0] if it is the one
 // wanted now: the sink took the batch before it (its cursor is at after) and
 // the round has the same target. s.run is held.
 func (s *sink) takeAhead(src source, after, through uint64) bool {
-	if s.aheadKey != (aheadKey{ok: true, src: src, after: after, through: through}) {
+	if s.aheadKey != (aheadKey{ok: true, src: src, after: after, through: through, split: s.split}) {
 		s.aheadKey = aheadKey{}
 		return false
 	}
@@ -243,10 +260,10 @@ func (s *sink) takeAhead(src source, after, through uint64) bool {
 // cursor stays put and the prepared batch is simply not used. s.run is held.
 func (e *Emitter) sendOne(ctx context.Context, s *sink, through uint64) error {
 	b := &s.bufs[0]
-	if b.len() < s.batchSize || b.last() >= through {
+	if !b.full || b.last() >= through {
 		return e.send(ctx, s, b)
 	}
-	key := aheadKey{ok: true, src: b.src, after: b.last(), through: through}
+	key := aheadKey{ok: true, src: b.src, after: b.last(), through: through, split: s.split}
 	var wg sync.WaitGroup
 	var perr error
 	wg.Go(func() { perr = e.prepare(ctx, s, key.src, key.after, key.through, &s.ahead) })
@@ -294,7 +311,8 @@ func (e *Emitter) fill(ctx context.Context, s *sink, src source, after, through 
 	if after >= through {
 		return nil
 	}
-	limit := int(min(uint64(s.batchSize), through-after))
+	limit := int(min(uint64(s.limit()), through-after))
+	defer func() { b.full = b.len() == s.limit() || b.capped }()
 	if src == srcCDC {
 		changes, err := e.store.ChangesAfter(ctx, changelog.BookmarkFromSeq(int64(after)), limit)
 		if err != nil {
@@ -303,13 +321,17 @@ func (e *Emitter) fill(ctx context.Context, s *sink, src source, after, through 
 		for len(changes) > 0 && uint64(mustSeq(changes[len(changes)-1].Bookmark)) > through {
 			changes = changes[:len(changes)-1]
 		}
-		return e.encodeChanges(changes, b)
+		if err := e.encodeChanges(changes, b); err != nil {
+			return err
+		}
+		b.capBytes(e.cfg.MaxBatchBytes)
+		return nil
 	}
 	e.mu.Lock()
 	if e.ob.max > after {
 		e.mu.Unlock()
 		b.fromOutbox = true
-		if err := e.readOutbox(ctx, after, limit, b); err != nil || b.len() > 0 {
+		if err := e.readOutbox(ctx, after, limit, e.cfg.MaxBatchBytes, b); err != nil || b.len() > 0 {
 			return err
 		}
 		// Nothing left in the outbox after all: fall through to memory.
@@ -319,12 +341,20 @@ func (e *Emitter) fill(ctx context.Context, s *sink, src source, after, through 
 	defer e.mu.Unlock()
 	live := e.q.after(after)
 	for _, m := range live[:min(limit, len(live))] {
-		if m.seq > through {
+		if m.seq > through || !b.fits(len(m.js), e.cfg.MaxBatchBytes) {
 			break
 		}
 		b.add(m.seq, m.tsMs, m.js)
 	}
 	return nil
+}
+
+// limit is the most events of s's next batch.
+func (s *sink) limit() int {
+	if s.split > 0 {
+		return min(s.split, s.batchSize)
+	}
+	return s.batchSize
 }
 
 // mustSeq is Bookmark.Seq for bookmarks the store issued (-1 if malformed).

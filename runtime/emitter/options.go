@@ -24,6 +24,8 @@ const (
 	defaultLakeBatchSize = 1000
 	// maxLakeBatchSize bounds LakeBatchSize (and so the memory of a write).
 	maxLakeBatchSize = 100_000
+	// defaultMaxBatchBytes is MaxBatchBytes when 0.
+	defaultMaxBatchBytes = 8 << 20
 	// maxHTTPInFlight bounds HTTPInFlight.
 	maxHTTPInFlight = 16
 	// defaultFlushInterval is how long Run holds events when FlushInterval is 0.
@@ -84,6 +86,13 @@ type Options struct {
 	// cheaper to write and to query. A write takes what waits, so a quiet
 	// store still writes small objects promptly.
 	LakeBatchSize int
+
+	// MaxBatchBytes caps a batch's size in bytes, for every sink (default
+	// 8 MiB; the ingest takes 16). An event larger than that goes alone.
+	// Whatever the cap, a batch a sink answers with 413 (Request Entity
+	// Too Large) is sent again in halves; a single event that still gets
+	// 413 is dead-lettered.
+	MaxBatchBytes int
 
 	// HTTPInFlight is how many HTTP batches may be in flight at once
 	// (default 1). With 1 the ingest receives batches strictly in order
@@ -146,6 +155,12 @@ func (o Options) resolve() (config, error) {
 	}
 	if c.LakeBatchSize < 0 || c.LakeBatchSize > maxLakeBatchSize {
 		return c, fmt.Errorf("%w: LakeBatchSize %d must be 1-%d", ErrInvalidOptions, o.LakeBatchSize, maxLakeBatchSize)
+	}
+	if c.MaxBatchBytes == 0 {
+		c.MaxBatchBytes = defaultMaxBatchBytes
+	}
+	if c.MaxBatchBytes < 0 {
+		return c, fmt.Errorf("%w: negative MaxBatchBytes %d", ErrInvalidOptions, o.MaxBatchBytes)
 	}
 	if c.HTTPInFlight == 0 {
 		c.HTTPInFlight = 1

@@ -181,8 +181,9 @@ func saveCursor(ctx context.Context, tx *cdc.Tx, sinkName string, src source, se
 	return err
 }
 
-// readOutbox appends the JSON of at most limit outbox events after seq to b.
-func (e *Emitter) readOutbox(ctx context.Context, after uint64, limit int, b *batch) error {
+// readOutbox appends the JSON of at most limit outbox events after seq to b,
+// up to maxBytes.
+func (e *Emitter) readOutbox(ctx context.Context, after uint64, limit, maxBytes int, b *batch) error {
 	rows, err := e.store.QueryContext(ctx, `SELECT seq, ts_ms, body FROM emitter_outbox WHERE seq > ? ORDER BY seq LIMIT ?`, int64(after), limit)
 	if err != nil {
 		return fmt.Errorf("emitter: read outbox: %w", err)
@@ -193,6 +194,9 @@ func (e *Emitter) readOutbox(ctx context.Context, after uint64, limit int, b *ba
 		var body []byte
 		if err := rows.Scan(&seq, &ts, &body); err != nil {
 			return fmt.Errorf("emitter: read outbox: %w", err)
+		}
+		if !b.fits(len(body), maxBytes) {
+			break
 		}
 		b.add(uint64(seq), ts, body)
 	}
