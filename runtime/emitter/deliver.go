@@ -20,6 +20,7 @@ type sink struct {
 	user      bool          // a user's sink: it reads Batch.Events
 	batchSize int           // most events per batch
 	split     int           // after a 413: most events per batch for now (0: batchSize)
+	dead      []error       // what this round dead-lettered (ErrDeadLettered)
 	wake      chan struct{} // a batch is full: Run delivers now
 
 	run      sync.Mutex // one delivery of this sink at a time; guards bufs and ahead
@@ -99,6 +100,12 @@ func (e *Emitter) deliverSink(ctx context.Context, s *sink, force bool, tgt targ
 	// A batch prepared ahead serves only this round: the next one starts
 	// from fresh state (e.g. an identity EnrichFromRequest changed).
 	defer func() { s.aheadKey = aheadKey{} }()
+	s.dead = nil
+	defer func() {
+		// What was set aside is reported, after any failure.
+		err = errors.Join(append([]error{err}, s.dead...)...)
+		s.dead = nil
+	}()
 	defer func() {
 		e.mu.Lock()
 		unsaved := s.unsaved > 0
@@ -224,6 +231,8 @@ func (e *Emitter) deliverSome(ctx context.Context, s *sink, src source, through 
 		if err := e.advance(ctx, s, b, de); err != nil {
 			return false, false, err
 		}
+		s.dead = append(s.dead, &deadNotice{msg: fmt.Sprintf("%s: %s: %d of %d events (%s %d-%d): %s", ErrDeadLettered, s.name,
+			rejected, b.len(), sourceNames[src], b.first(), b.last(), de.Error()), err: de})
 		sent = true
 	}
 	return sent, full, nil

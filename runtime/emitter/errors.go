@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Errors returned by the emitter; match them with errors.Is.
@@ -28,6 +29,10 @@ var (
 	// from the store's change log, where they commit with the data (write
 	// one with EmitChange). It also matches events.ErrInvalidEvent.
 	ErrChangeEvent = errors.New("emitter: change events come from the change log")
+	// ErrDeadLettered is matched by the error of Flush, HandleAlarm or Close
+	// when a sink rejected events for good during the call: they were set
+	// aside as dead letters (DeadLetters, Redrive) and delivery went on.
+	ErrDeadLettered = errors.New("emitter: events dead-lettered")
 	// ErrDelivery is matched by every error about a failed send to a sink;
 	// errors.As gives the *DeliveryError.
 	ErrDelivery = errors.New("emitter: delivery failed")
@@ -72,6 +77,39 @@ func (e *DeliveryError) Is(target error) bool { return target == ErrDelivery }
 
 // Unwrap returns the underlying error.
 func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// deadNotice says that events were dead-lettered; it matches
+// ErrDeadLettered and the rejection's own errors.
+type deadNotice struct {
+	msg string
+	err *DeliveryError
+}
+
+func (n *deadNotice) Error() string { return n.msg }
+
+// Is makes a deadNotice match ErrDeadLettered.
+func (n *deadNotice) Is(target error) bool { return target == ErrDeadLettered }
+
+// Unwrap returns the rejection.
+func (n *deadNotice) Unwrap() error { return n.err }
+
+// withoutDead returns err without its dead-letter notices: the failures.
+func withoutDead(err error) error {
+	if _, ok := err.(*deadNotice); ok || err == nil {
+		return nil
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return err
+	}
+	var keep []error
+	for _, e := range j.Unwrap() {
+		if e = withoutDead(e); e != nil {
+			keep = append(keep, e)
+		}
+	}
+	return errors.Join(keep...)
+}
 
 // redactor removes a secret from messages in every form a server or proxy
 // may echo it in: as is, JSON-escaped, URL-encoded (query or path, either
@@ -134,6 +172,33 @@ func (r redactor) clean(s string) string {
 		}
 	}
 	return s
+}
+
+// cut returns s cut to about n bytes, never inside a form of the secret
+// that starts before n (so clean removes it whole) and on a rune boundary;
+// "…" marks a cut.
+func (r redactor) cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	end := n
+	for _, f := range r.forms {
+		for i := 0; i < n; {
+			j := strings.Index(s[i:], f)
+			if j < 0 || i+j >= n {
+				break
+			}
+			end = max(end, i+j+len(f))
+			i += j + 1
+		}
+	}
+	for end < len(s) && !utf8.RuneStart(s[end]) {
+		end++
+	}
+	if end >= len(s) {
+		return s
+	}
+	return s[:end] + "…"
 }
 
 // redactedError hides a secret in an underlying error's text while keeping

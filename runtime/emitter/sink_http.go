@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/dotdo/events/internal/wire"
 )
@@ -71,7 +70,7 @@ func (s httpSink) Send(ctx context.Context, pb *Batch) error {
 		if loc, err := resp.Location(); err == nil {
 			msg += " to " + loc.Redacted() + "; set Options.Endpoint to it"
 		}
-	} else if body := printable(e.red.clean(string(head))); body != "" {
+	} else if body := printable(e.red.clean(e.red.cut(string(head), maxErrorBody))); body != "" {
 		msg += ": " + body
 	}
 	de := &DeliveryError{
@@ -86,8 +85,7 @@ func (s httpSink) Send(ctx context.Context, pb *Batch) error {
 	return de
 }
 
-// printable returns s as a one-line string fit for an error message, cut
-// to about maxErrorBody bytes.
+// printable returns s as a one-line string fit for an error message.
 func printable(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
@@ -96,12 +94,5 @@ func printable(s string) string {
 		}
 		return r
 	}, s)
-	if len(s) > maxErrorBody {
-		cut := maxErrorBody
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
 	return strings.TrimSpace(s)
 }

@@ -3,6 +3,8 @@ package emitter
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"syscall"
 	"time"
 
 	"github.com/dotdo/events"
@@ -48,9 +50,18 @@ func (s lakeSink) Send(ctx context.Context, pb *Batch) error {
 	if err == nil {
 		return nil
 	}
-	// Events or keys the lake can never store are rejected for good;
-	// anything else (network, throttling, a full disk) is retried.
-	permanent := errors.Is(err, events.ErrInvalidEvent) || errors.Is(err, lake.ErrInvalidKey) ||
-		errors.Is(err, lake.ErrInvalidOptions) || errors.Is(err, lake.ErrConflict)
-	return &DeliveryError{Sink: "lake", Permanent: permanent, Msg: s.e.red.clean(err.Error()), Err: s.e.red.wrap(err)}
+	return &DeliveryError{Sink: "lake", Permanent: lakePermanent(err), Msg: s.e.red.clean(err.Error()), Err: s.e.red.wrap(err)}
+}
+
+// lakePermanent reports whether a lake write failed for good: only events
+// or keys the lake can never store are. Anything else is retried with
+// backoff until someone fixes it: the network, throttling, and the
+// environment (a root that is a file, a folder where an object should be,
+// no permission, a read-only or full disk), whatever error it is wrapped in.
+func lakePermanent(err error) bool {
+	var errno syscall.Errno
+	if errors.As(err, &errno) || errors.Is(err, fs.ErrPermission) || errors.Is(err, lake.ErrConflict) {
+		return false
+	}
+	return errors.Is(err, events.ErrInvalidEvent) || errors.Is(err, lake.ErrInvalidKey) || errors.Is(err, lake.ErrInvalidOptions)
 }
