@@ -81,8 +81,8 @@ func validType(s string) bool {
 	return true
 }
 
-// validateCommon checks what every event needs once stamped: a valid type, a
-// time and a store id.
+// validateCommon checks what every event needs once stamped: a valid type and
+// a time (its own or env's). do is not checked: a store id is not required.
 func validateCommon(typ string, ts time.Time, do Identity, env Envelope) error {
 	if !validType(typ) {
 		return fmt.Errorf("%w: type %q must be 1-%d characters of [a-zA-Z0-9._-]", ErrInvalidEvent, typ, maxTypeLen)

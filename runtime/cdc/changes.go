@@ -22,22 +22,16 @@ func (s *Store) ChangesAfter(ctx context.Context, after Bookmark, limit int) ([]
 	return readChanges(ctx, s.reader, "", after, limit)
 }
 
-// ChangesAfter is Store.ChangesAfter inside the transaction.
-func (t *Tx) ChangesAfter(ctx context.Context, after Bookmark, limit int) ([]RawChange, error) {
-	return readChanges(ctx, t.tx, "", after, limit)
-}
-
-// PruneChanges deletes the changes up to and including through (the
-// emitter calls it for what every sink has delivered) and returns how many
-// rows it deleted (marks written by AdvanceBookmark included). The newest
-// row is always kept, change or mark: it is what keeps bookmarks increasing
-// after a prune.
-func (s *Store) PruneChanges(ctx context.Context, through Bookmark) (int64, error) {
+// pruneChanges deletes the changes up to and including through and returns
+// how many rows it deleted (marks written by advanceBookmark included). The
+// newest row is always kept, change or mark: it is what keeps bookmarks
+// increasing after a prune.
+func pruneChanges(ctx context.Context, x execer, through Bookmark) (int64, error) {
 	seq, err := through.Seq()
 	if err != nil {
 		return 0, err
 	}
-	res, err := s.writer.ExecContext(ctx, `DELETE FROM cdc_changes WHERE seq <= ? AND seq < (SELECT MAX(seq) FROM cdc_changes)`, seq)
+	res, err := x.ExecContext(ctx, `DELETE FROM cdc_changes WHERE seq <= ? AND seq < (SELECT MAX(seq) FROM cdc_changes)`, seq)
 	if err != nil {
 		return 0, fmt.Errorf("cdc: prune: %w", err)
 	}
@@ -117,12 +111,12 @@ func (c *Collection[T]) Changes(ctx context.Context, after Bookmark, limit int) 
 	return out, nil
 }
 
-// AppendChange writes a change of data kept outside the store's collections
+// appendChange writes a change of data kept outside the store's collections
 // (manual CDC) to the change log, in the transaction, and returns its
 // bookmark: it is then shipped like any collection change. Op, Collection
 // and DocID are validated; Doc and Prev must be valid JSON or empty; TS
 // defaults to now; Bookmark is ignored (the log assigns it).
-func (t *Tx) AppendChange(ctx context.Context, c RawChange) (Bookmark, error) {
+func (t *Tx) appendChange(ctx context.Context, c RawChange) (Bookmark, error) {
 	if err := t.writable(); err != nil {
 		return "", err
 	}
@@ -146,6 +140,9 @@ func (t *Tx) AppendChange(ctx context.Context, c RawChange) (Bookmark, error) {
 		if !json.Valid(v.raw) {
 			return "", fmt.Errorf("%w: change of %s/%s is not valid JSON", ErrEncode, c.Collection, c.DocID)
 		}
+		if err := checkDepth(v.raw, "change of "+c.Collection+"/"+c.DocID); err != nil {
+			return "", err
+		}
 		*v.dst = string(v.raw)
 	}
 	ts := c.TS
@@ -164,7 +161,7 @@ func (t *Tx) AppendChange(ctx context.Context, c RawChange) (Bookmark, error) {
 	return changelog.BookmarkFromSeq(seq), nil
 }
 
-// AdvanceBookmark makes the next change of the store get a number greater
+// advanceBookmark makes the next change of the store get a number greater
 // than to, in the transaction: a store restored from another one's
 // snapshots and lake (snapshot.RestoreTo into a new, empty store) continues
 // the sequence of the store it replaces instead of reissuing its bookmarks.
@@ -177,7 +174,7 @@ func (t *Tx) AppendChange(ctx context.Context, c RawChange) (Bookmark, error) {
 // newest row. Store.Bookmark and Tx.Bookmark count it (they return to until
 // the next change), so a consumer of ChangesAfter may find nothing up to
 // the store's bookmark.
-func (t *Tx) AdvanceBookmark(ctx context.Context, to Bookmark) error {
+func (t *Tx) advanceBookmark(ctx context.Context, to Bookmark) error {
 	if err := t.writable(); err != nil {
 		return err
 	}

@@ -28,16 +28,6 @@ var storeMigrations = []string{
 	);`,
 }
 
-// Migrate brings the schema of component up to date: steps[i] is version
-// i+1, and the steps not yet applied run in one transaction, each once. Other
-// packages (the emitter's outbox, ...) keep their tables in the store this way.
-func (s *Store) Migrate(ctx context.Context, component string, steps []string) error {
-	if component == "" || component == "cdc" {
-		return fmt.Errorf("cdc: migrate: component %q is reserved", component)
-	}
-	return s.migrate(ctx, component, steps)
-}
-
 func (s *Store) migrate(ctx context.Context, component string, steps []string) error {
 	return s.Update(ctx, func(tx *Tx) error {
 		if _, err := tx.tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS cdc_migrations (

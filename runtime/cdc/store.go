@@ -33,6 +33,7 @@ type Store struct {
 	mu          sync.Mutex
 	collections map[string]*tables // prepared statements per collection
 	closed      bool
+	held        bool // a :memory: store's holder (see cdchook.Store.Hold)
 }
 
 // Open opens (creating it if needed) the store at path, a file name, or
@@ -94,9 +95,6 @@ func escapePath(p string) string {
 	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 	return r.Replace(p)
 }
-
-// Path returns the file the store was opened on.
-func (s *Store) Path() string { return s.path }
 
 // Close closes the store. Collections made from it stop working.
 func (s *Store) Close() error {
@@ -194,15 +192,4 @@ func currentBookmark(ctx context.Context, q queryer) (Bookmark, error) {
 		return "", fmt.Errorf("cdc: bookmark: %w", err)
 	}
 	return changelog.BookmarkFromSeq(seq), nil
-}
-
-// QueryContext runs a read-only query on the store's read pool: an escape
-// hatch for tables of your own (write them in Update through Tx).
-func (s *Store) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return s.reader.QueryContext(ctx, query, args...)
-}
-
-// QueryRowContext is QueryContext for one row.
-func (s *Store) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return s.reader.QueryRowContext(ctx, query, args...)
 }

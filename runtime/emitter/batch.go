@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dotdo/events/internal/lakewrite"
 	"github.com/dotdo/events/runtime/cdc"
-	"github.com/dotdo/events/runtime/lake"
 )
 
 // item is one event of a batch: its JSON is buf[off:end].
@@ -28,10 +28,10 @@ type batch struct {
 	capped     bool // stopped by the byte cap
 	buf        []byte
 	items      []item
-	raw        [][]byte            // each event's JSON, in buf
-	pub        Batch               // what Send gets
-	body       []byte              // the HTTP sink's request body
-	evs        []lake.EncodedEvent // the lake sink's events
+	raw        [][]byte                 // each event's JSON, in buf
+	pub        Batch                    // what Send gets
+	body       []byte                   // the HTTP sink's request body
+	evs        []lakewrite.EncodedEvent // the lake sink's events
 }
 
 func (b *batch) reset(src source) {

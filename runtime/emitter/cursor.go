@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/changelog"
 )
@@ -82,7 +83,7 @@ func (e *Emitter) saveSink(ctx context.Context, s *sink, recovered bool, extra f
 			}
 		}
 		if recovered {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM emitter_retry WHERE sink = ?`, s.name); err != nil {
+			if _, err := cdcx.Tx(tx).ExecContext(ctx, `DELETE FROM emitter_retry WHERE sink = ?`, s.name); err != nil {
 				return err
 			}
 		}
@@ -103,7 +104,7 @@ func (e *Emitter) saveSink(ctx context.Context, s *sink, recovered bool, extra f
 	}
 	var pruned int64
 	err = e.store.Update(ctx, func(tx *cdc.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM emitter_outbox WHERE seq <= ?`, int64(through))
+		res, err := cdcx.Tx(tx).ExecContext(ctx, `DELETE FROM emitter_outbox WHERE seq <= ?`, int64(through))
 		if err != nil {
 			return err
 		}
@@ -136,7 +137,7 @@ func (e *Emitter) deadLetter(ctx context.Context, tx *cdc.Tx, s *sink, b *batch,
 	default:
 		body = jsonLines(b)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO emitter_dead
+	_, err := cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_dead
 		(sink, source, first_seq, last_seq, events, batch_id, status, error, body, ts_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.name, sourceNames[b.src], int64(first), int64(last), n, b.pub.ID,
@@ -172,7 +173,7 @@ func (e *Emitter) failed(ctx context.Context, s *sink, de *DeliveryError) error 
 	e.log.Warn("emitter: delivery failed, will retry", "sink", s.name, "attempt", attempt,
 		"retry_in", delay, "error", msg)
 	err := e.store.Update(ctx, func(tx *cdc.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO emitter_retry (sink, attempt, next_ms, last_error) VALUES (?, ?, ?, ?)
+		_, err := cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_retry (sink, attempt, next_ms, last_error) VALUES (?, ?, ?, ?)
 			ON CONFLICT (sink) DO UPDATE SET attempt = excluded.attempt, next_ms = excluded.next_ms, last_error = excluded.last_error`,
 			s.name, attempt, next.UnixMilli(), msg)
 		return err
@@ -192,7 +193,7 @@ func (e *Emitter) pruneCDC(ctx context.Context) error {
 	if !stale {
 		return nil
 	}
-	if _, err := e.store.PruneChanges(ctx, changelog.BookmarkFromSeq(int64(through))); err != nil {
+	if _, err := cdcx.Store(e.store).PruneChanges(ctx, changelog.BookmarkFromSeq(int64(through))); err != nil {
 		return fmt.Errorf("emitter: prune change log: %w", err)
 	}
 	e.mu.Lock()

@@ -163,6 +163,7 @@ func TestRetrySchedule(t *testing.T) {
 		clk.Advance(time.Millisecond)
 		if i == 3 {
 			// Restart between attempts: the new emitter resumes the schedule.
+			emitter.Abandon(em)
 			em, err = emitter.New(store, opts)
 			if err != nil {
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 )
 
@@ -51,7 +52,8 @@ type Emitter struct {
 	seq       seqState      // custom sequence numbers
 	ob        outboxState   // custom events in the store's outbox
 	tally     tally
-	prunedCDC uint64 // the CDC seq the change log was pruned through
+	prunedCDC uint64       // the CDC seq the change log was pruned through
+	release   func() error // gives up the store's holder lock (Close)
 }
 
 // seqState hands out custom sequence numbers from blocks reserved in the
@@ -82,7 +84,7 @@ type tally struct {
 // first use and resumes the cursors, outbox and retry schedule a previous
 // emitter left there. Call Run (or HandleAlarm and Flush yourself) to
 // deliver, and Close when done; the store stays open.
-func New(store *cdc.Store, opts Options) (*Emitter, error) {
+func New(store *cdc.Store, opts Options) (_ *Emitter, err error) {
 	if store == nil {
 		return nil, fmt.Errorf("%w: nil store", ErrInvalidOptions)
 	}
@@ -91,15 +93,25 @@ func New(store *cdc.Store, opts Options) (*Emitter, error) {
 		return nil, err
 	}
 	ctx := context.Background()
-	if err := store.Migrate(ctx, "emitter", migrations); err != nil {
+	release, err := cdcx.Store(store).Hold() // one emitter per store: cdc.ErrHeld
+	if err != nil {
+		return nil, fmt.Errorf("emitter: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = release()
+		}
+	}()
+	if err := cdcx.Store(store).Migrate(ctx, "emitter", migrations); err != nil {
 		return nil, fmt.Errorf("emitter: %w", err)
 	}
 	e := &Emitter{
-		cfg:   cfg,
-		store: store,
-		log:   cfg.Logger,
-		red:   newRedactor(cfg.APIKey),
-		stop:  make(chan struct{}),
+		cfg:     cfg,
+		store:   store,
+		log:     cfg.Logger,
+		red:     newRedactor(cfg.APIKey),
+		stop:    make(chan struct{}),
+		release: release,
 	}
 	if e.storeID, err = loadStoreID(ctx, store); err != nil {
 		return nil, err

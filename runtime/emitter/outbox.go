@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 )
 
@@ -19,7 +20,7 @@ func (e *Emitter) load(ctx context.Context) error {
 	for _, s := range e.sinks {
 		byName[s.name] = s
 	}
-	rows, err := e.store.QueryContext(ctx, `SELECT sink, source, seq FROM emitter_cursors`)
+	rows, err := cdcx.Store(e.store).QueryContext(ctx, `SELECT sink, source, seq FROM emitter_cursors`)
 	if err != nil {
 		return fmt.Errorf("emitter: load cursors: %w", err)
 	}
@@ -46,7 +47,7 @@ func (e *Emitter) load(ctx context.Context) error {
 		return fmt.Errorf("emitter: load cursors: %w", err)
 	}
 
-	rows, err = e.store.QueryContext(ctx, `SELECT sink, attempt, next_ms, last_error FROM emitter_retry`)
+	rows, err = cdcx.Store(e.store).QueryContext(ctx, `SELECT sink, attempt, next_ms, last_error FROM emitter_retry`)
 	if err != nil {
 		return fmt.Errorf("emitter: load retry state: %w", err)
 	}
@@ -68,7 +69,7 @@ func (e *Emitter) load(ctx context.Context) error {
 	}
 
 	var maxSeq, count int64
-	if err := e.store.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM emitter_outbox`).Scan(&maxSeq, &count); err != nil {
+	if err := cdcx.Store(e.store).QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM emitter_outbox`).Scan(&maxSeq, &count); err != nil {
 		return fmt.Errorf("emitter: load outbox: %w", err)
 	}
 	e.ob.max, e.ob.count = uint64(maxSeq), int(count)
@@ -139,7 +140,7 @@ func (e *Emitter) persist(ctx context.Context) error {
 			}
 			q := `INSERT INTO emitter_outbox (seq, ts_ms, body) VALUES ` +
 				strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(part)), ",")
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			if _, err := cdcx.Tx(tx).ExecContext(ctx, q, args...); err != nil {
 				return err
 			}
 		}
@@ -176,7 +177,7 @@ func (e *Emitter) persist(ctx context.Context) error {
 // saveCursor records a sink's cursor; it never moves one back, so writers
 // racing with stale values are harmless.
 func saveCursor(ctx context.Context, tx *cdc.Tx, sinkName string, src source, seq uint64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO emitter_cursors (sink, source, seq) VALUES (?, ?, ?)
+	_, err := cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_cursors (sink, source, seq) VALUES (?, ?, ?)
 		ON CONFLICT (sink, source) DO UPDATE SET seq = max(seq, excluded.seq)`, sinkName, sourceNames[src], int64(seq))
 	return err
 }
@@ -184,7 +185,7 @@ func saveCursor(ctx context.Context, tx *cdc.Tx, sinkName string, src source, se
 // readOutbox appends the JSON of at most limit outbox events after seq to b,
 // up to maxBytes.
 func (e *Emitter) readOutbox(ctx context.Context, after uint64, limit, maxBytes int, b *batch) error {
-	rows, err := e.store.QueryContext(ctx, `SELECT seq, ts_ms, body FROM emitter_outbox WHERE seq > ? ORDER BY seq LIMIT ?`, int64(after), limit)
+	rows, err := cdcx.Store(e.store).QueryContext(ctx, `SELECT seq, ts_ms, body FROM emitter_outbox WHERE seq > ? ORDER BY seq LIMIT ?`, int64(after), limit)
 	if err != nil {
 		return fmt.Errorf("emitter: read outbox: %w", err)
 	}

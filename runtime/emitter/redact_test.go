@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/emitter"
 )
 
@@ -74,7 +75,7 @@ func TestKeyRedactedInEveryForm(t *testing.T) {
 	}
 	texts = append(texts, err.Error())
 	var stored string
-	if err := store.QueryRowContext(ctx, `SELECT last_error FROM emitter_retry`).Scan(&stored); err != nil {
+	if err := cdcx.Store(store).QueryRowContext(ctx, `SELECT last_error FROM emitter_retry`).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	texts = append(texts, stored)

@@ -184,6 +184,7 @@ func (e *Emitter) Close(ctx context.Context) error {
 	e.closed = true
 	left := e.ob.count
 	e.mu.Unlock()
+	_ = e.release() // the next emitter may start (also after an error below)
 	if perr != nil {
 		return errors.Join(derr, fmt.Errorf("emitter: close: %w", perr))
 	}

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/dotdo/events/internal/cdcx"
+
 	"github.com/dotdo/events/runtime/cdc"
 )
 
@@ -71,7 +73,7 @@ const (
 func loadStoreID(ctx context.Context, store *cdc.Store) (string, error) {
 	var id string
 	err := store.Update(ctx, func(tx *cdc.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT value FROM emitter_meta WHERE key = ?`, metaStoreID).Scan(&id)
+		err := cdcx.Tx(tx).QueryRowContext(ctx, `SELECT value FROM emitter_meta WHERE key = ?`, metaStoreID).Scan(&id)
 		if err == nil {
 			return nil
 		}
@@ -83,7 +85,7 @@ func loadStoreID(ctx context.Context, store *cdc.Store) (string, error) {
 			return err
 		}
 		id = hex.EncodeToString(b[:])
-		_, err = tx.ExecContext(ctx, `INSERT INTO emitter_meta (key, value) VALUES (?, ?)`, metaStoreID, id)
+		_, err = cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_meta (key, value) VALUES (?, ?)`, metaStoreID, id)
 		return err
 	})
 	if err != nil {
@@ -98,7 +100,7 @@ func reserveSeqs(ctx context.Context, store *cdc.Store, n uint64) (uint64, error
 	var hw uint64
 	err := store.Update(ctx, func(tx *cdc.Tx) error {
 		var v string
-		err := tx.QueryRowContext(ctx, `SELECT value FROM emitter_meta WHERE key = ?`, metaCustomHW).Scan(&v)
+		err := cdcx.Tx(tx).QueryRowContext(ctx, `SELECT value FROM emitter_meta WHERE key = ?`, metaCustomHW).Scan(&v)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			hw = 0
@@ -109,7 +111,7 @@ func reserveSeqs(ctx context.Context, store *cdc.Store, n uint64) (uint64, error
 				return fmt.Errorf("corrupt %s %q", metaCustomHW, v)
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO emitter_meta (key, value) VALUES (?, ?)
+		_, err = cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_meta (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, metaCustomHW, strconv.FormatUint(hw+n, 10))
 		return err
 	})

@@ -66,6 +66,7 @@ func TestSeqBlocksReservedAhead(t *testing.T) {
 	e.mu.Lock()
 	used := e.seq.next - 1
 	e.mu.Unlock()
+	Abandon(e)
 	e2, err := New(store, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/lakewrite"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -33,7 +34,7 @@ func (lakeSink) prepare(b *batch) {
 		if b.src == srcCustom {
 			seq += customLakeSeq
 		}
-		b.evs = append(b.evs, lake.EncodedEvent{TS: time.UnixMilli(it.tsMs).UTC(), Seq: seq, JSON: b.raw[i]})
+		b.evs = append(b.evs, lakewrite.EncodedEvent{TS: time.UnixMilli(it.tsMs).UTC(), Seq: seq, JSON: b.raw[i]})
 	}
 }
 
@@ -46,7 +47,7 @@ func (s lakeSink) Send(ctx context.Context, pb *Batch) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.e.cfg.RequestTimeout)
 	defer cancel()
-	_, err := lake.WriteEvents(ctx, s.e.cfg.Bucket, s.e.Identity(), b.evs)
+	_, err := lakewrite.WriteEvents(ctx, s.e.cfg.Bucket, s.e.Identity(), b.evs)
 	if err == nil {
 		return nil
 	}

@@ -13,7 +13,7 @@ import (
 // List implements Bucket. It walks only the folders that can hold keys under
 // prefix and after opts.StartAfter, in lexical key order, so paging through
 // many thousands of keys reads each folder about once per page.
-func (d *DirBucket) List(ctx context.Context, prefix string, opts ListOptions) (ListPage, error) {
+func (d *dirBucket) List(ctx context.Context, prefix string, opts ListOptions) (ListPage, error) {
 	if d.err != nil {
 		return ListPage{}, d.err
 	}
@@ -32,7 +32,7 @@ func (d *DirBucket) List(ctx context.Context, prefix string, opts ListOptions) (
 		ctx:        ctx,
 		root:       d.root,
 		startAfter: opts.StartAfter,
-		want:       opts.PageSize() + 1, // one more tells whether there is more
+		want:       opts.pageSize() + 1, // one more tells whether there is more
 	}
 	// Start in the deepest folder the prefix names; its last part, if any,
 	// filters that folder's entries.
@@ -44,8 +44,8 @@ func (d *DirBucket) List(ctx context.Context, prefix string, opts ListOptions) (
 		return ListPage{}, fmt.Errorf("lake: dir: list %q: %w", prefix, err)
 	}
 	page := ListPage{Objects: w.found}
-	if len(page.Objects) > opts.PageSize() {
-		page.Objects = page.Objects[:opts.PageSize()]
+	if len(page.Objects) > opts.pageSize() {
+		page.Objects = page.Objects[:opts.pageSize()]
 		page.More = true
 	}
 	return page, nil

@@ -124,7 +124,7 @@ func (p *bodyParser) parse() (h header, sum string, err error) {
 			if err := p.decode(&h.id, name); err != nil {
 				return h, "", err
 			}
-			if err := ValidateID(h.id); err != nil {
+			if err := validateID(h.id); err != nil {
 				return h, "", syntaxf("doId: %v", err)
 			}
 		case "timestamp":

@@ -3,12 +3,16 @@ package s3lake_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dotdo/events/runtime/lake"
@@ -157,5 +161,45 @@ func TestNewR2Client(t *testing.T) {
 	creds, err := o.Credentials.Retrieve(context.Background())
 	if err != nil || creds.AccessKeyID != "key-id" || creds.SecretAccessKey != "secret" {
 		t.Errorf("credentials %+v %v", creds, err)
+	}
+}
+
+// TestFileSystemServerErrors: the answers a file-system-backed S3 server
+// (Versity S3 Gateway's posix backend, answers recorded from v1.8.0) gives
+// for keys it can never store map to the lake's permanent errors; S3's own
+// retryable 409 does not.
+func TestFileSystemServerErrors(t *testing.T) {
+	answers := map[string]struct {
+		status int
+		code   string
+	}{
+		"c/a/b": {http.StatusConflict, "ObjectParentIsFile"},
+		"d/e":   {http.StatusConflict, "ExistingObjectIsDirectory"},
+		"f/g":   {http.StatusConflict, "DirectoryObjectContainsData"},
+		"long":  {http.StatusBadRequest, "KeyTooLongError"},
+		"busy":  {http.StatusConflict, "OperationAborted"},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := strings.TrimPrefix(r.URL.Path, "/"+laketest.BucketName+"/")
+		a := answers[key]
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(a.status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>m</Message><Key>%s</Key></Error>`, a.code, key)
+	}))
+	defer srv.Close()
+	client := s3.New(s3.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials:                credentials.NewStaticCredentialsProvider("k", "s", ""),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+		RetryMaxAttempts:           1,
+	})
+	b := s3lake.New(client, laketest.BucketName)
+	want := map[string]error{"c/a/b": lake.ErrConflict, "d/e": lake.ErrConflict, "f/g": lake.ErrConflict, "long": lake.ErrInvalidKey}
+	for key := range answers {
+		err := b.Put(context.Background(), key, strings.NewReader("x"), lake.PutOptions{})
+		if w := want[key]; w != nil && !errors.Is(err, w) || w == nil && (err == nil || errors.Is(err, lake.ErrConflict) || errors.Is(err, lake.ErrInvalidKey)) {
+			t.Errorf("%s: %v", key, err)
+		}
 	}
 }
