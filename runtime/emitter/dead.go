@@ -3,15 +3,16 @@ package emitter
 import (
 	"context"
 	"fmt"
-	"github.com/dotdo/events/internal/cdcx"
 	"time"
+
+	"github.com/dotdo/events/internal/cdcx"
 )
 
 // DeadLetter is a batch a sink rejected for good, kept in the store.
 type DeadLetter struct {
 	// ID numbers the dead letter in the store.
 	ID int64
-	// Sink is "http" or "lake".
+	// Sink is the sink's name: "http", "lake" or a user sink's.
 	Sink string
 	// Source is "cdc" or "custom".
 	Source string

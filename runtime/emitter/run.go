@@ -12,7 +12,9 @@ import (
 // timers (an explicit flush is a retry; a failure advances the schedule like
 // any failed attempt). It returns nil when every sink took every event; on a
 // failure the custom events not yet delivered everywhere are in the outbox
-// before Flush returns, so none is lost if the process dies.
+// before Flush returns, so none is lost if the process dies. Events a sink
+// rejected for good are set aside (DeadLetters, Redrive) and delivery goes
+// on; the error then matches ErrDeadLettered.
 func (e *Emitter) Flush(ctx context.Context) error {
 	if e.isClosed() {
 		return ErrClosed
@@ -180,16 +182,16 @@ func (e *Emitter) Close(ctx context.Context) error {
 	perr := e.persist(context.WithoutCancel(ctx))
 	e.mu.Lock()
 	e.closed = true
-	left := e.outboxCount
+	left := e.ob.count
 	e.mu.Unlock()
 	_ = e.release() // the next emitter may start (also after an error below)
 	if perr != nil {
 		return errors.Join(derr, fmt.Errorf("emitter: close: %w", perr))
 	}
-	if derr != nil {
-		return fmt.Errorf("emitter: close: %d events left in the outbox: %w", left, derr)
+	if fail := withoutDead(derr); fail != nil {
+		return fmt.Errorf("emitter: close: %d events left in the outbox: %w", left, fail)
 	}
-	return nil
+	return derr // nil, or what was set aside
 }
 
 func (e *Emitter) isClosed() bool {

@@ -7,8 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/dotdo/events/internal/cdcx"
 	"strconv"
+
+	"github.com/dotdo/events/internal/cdcx"
 
 	"github.com/dotdo/events/runtime/cdc"
 )

@@ -1,0 +1,202 @@
+package emitter_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dotdo/events"
+	"github.com/dotdo/events/runtime/emitter"
+)
+
+// memSink is a user sink that keeps what it takes. It fails the next
+// failures sends, and rejects for good the events whose JSON holds poison.
+type memSink struct {
+	name string
+
+	mu       sync.Mutex
+	failures int
+	poison   string
+	got      []emitter.BatchEvent // copies: a batch is valid only during Send
+	batchIDs []string
+}
+
+func (m *memSink) Name() string { return m.name }
+
+func (m *memSink) Send(ctx context.Context, b *emitter.Batch) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.batchIDs = append(m.batchIDs, b.ID)
+	if m.failures > 0 {
+		m.failures--
+		return errors.New("mem sink is down")
+	}
+	var rejected []int
+	for i, ev := range b.Events {
+		if m.poison != "" && bytes.Contains(ev.JSON, []byte(m.poison)) {
+			rejected = append(rejected, i)
+			continue
+		}
+		ev.JSON = bytes.Clone(ev.JSON)
+		m.got = append(m.got, ev)
+	}
+	if len(rejected) > 0 {
+		return &emitter.DeliveryError{Rejected: rejected, Msg: "poisoned events"}
+	}
+	return nil
+}
+
+func (m *memSink) events() []emitter.BatchEvent {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]emitter.BatchEvent(nil), m.got...)
+}
+
+// TestUserSink: a sink of Options.Sinks beside HTTP gets every change and
+// custom event with its id, type, time, store and bookmark; while it fails
+// it backs off on its own (HTTP is not re-sent anything); the events it
+// rejects, and only those, are dead-lettered; it recovers.
+func TestUserSink(t *testing.T) {
+	ctx := context.Background()
+	in := newIngest(t)
+	store := openStore(t)
+	users := newUsers(t, store)
+	clk := newClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	ms := &memSink{name: "mem", failures: 1, poison: "poison"}
+	em, err := emitter.New(store, emitter.Options{Endpoint: in.URL, CDC: true, Sinks: []emitter.Sink{ms},
+		Now: clk.Now, Jitter: func() time.Duration { return 0 }, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := users.Put(ctx, "u1", user{Name: "Ann"}); err != nil {
+		t.Fatal(err)
+	}
+	for n := range 10 {
+		typ := "user.action"
+		if n%4 == 3 {
+			typ = "poison.pill"
+		}
+		mustEmit(t, em, custom(typ, n))
+	}
+	err = em.Flush(ctx)
+	var de *emitter.DeliveryError
+	if !errors.Is(err, emitter.ErrDelivery) || !errors.As(err, &de) || de.Sink != "mem" {
+		t.Fatalf("flush while the sink is down: %v", err)
+	}
+	st := em.Stats()
+	if ms := st.Sinks["mem"]; ms.Attempt != 1 || ms.Delivered != 0 || !strings.Contains(ms.LastError, "down") {
+		t.Fatalf("mem sink stats while down: %+v", ms)
+	}
+	if st.HTTP.Delivered != 11 || st.HTTP.Attempt != 0 {
+		t.Fatalf("HTTP stats: %+v", st.HTTP)
+	}
+	// HandleAlarm before the retry is due does not try the sink again.
+	if err := em.HandleAlarm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ms.events()); n != 0 {
+		t.Fatalf("the sink got %d events before its retry was due", n)
+	}
+	clk.Advance(2 * time.Second)
+	if err := em.HandleAlarm(ctx); !errors.Is(err, emitter.ErrDeadLettered) || !strings.Contains(err.Error(), "2 of 10 events") {
+		t.Fatalf("HandleAlarm: %v", err)
+	}
+
+	got := ms.events()
+	if len(got) != 1+8 {
+		t.Fatalf("the sink got %d events, want 9", len(got))
+	}
+	ch := got[0]
+	if ch.Type != events.TypeCollectionInsert || ch.Bookmark == "" || ch.Store != em.StoreID() ||
+		!strings.HasPrefix(ch.ID, em.StoreID()+"-c") || !bytes.Contains(ch.JSON, []byte(`"Ann"`)) {
+		t.Fatalf("change: %+v", ch)
+	}
+	var ns []int
+	for _, ev := range got[1:] {
+		if ev.Type != "user.action" || ev.Bookmark != "" || !ev.TS.Equal(clk.Now()) && !ev.TS.Before(clk.Now()) ||
+			!strings.HasPrefix(ev.ID, em.StoreID()+"-e") {
+			t.Fatalf("custom event: %+v", ev)
+		}
+		dec, err := events.DecodeEvent(ev.JSON)
+		if err != nil || eventID(dec) != ev.ID {
+			t.Fatalf("event JSON %s: %v", ev.JSON, err)
+		}
+		ns = append(ns, customNs([]events.Event{dec}, "user.action")...)
+	}
+	if want := []int{0, 1, 2, 4, 5, 6, 8, 9}; !equalInts(ns, want) {
+		t.Fatalf("custom events %v, want %v", ns, want)
+	}
+	// The retried batch had the id of the failed attempt.
+	ms.mu.Lock()
+	ids := append([]string(nil), ms.batchIDs...)
+	ms.mu.Unlock()
+	if len(ids) != 3 || ids[0] != ids[1] || !strings.Contains(ids[2], "-e") {
+		t.Fatalf("batch ids %v", ids)
+	}
+
+	st = em.Stats()
+	if s := st.Sinks["mem"]; s.Attempt != 0 || s.Delivered != 9 || s.DeadLettered != 2 || s.DeadBatches != 1 {
+		t.Fatalf("mem sink stats after recovery: %+v", s)
+	}
+	if st.HTTP.Delivered != 11 || len(in.events()) != 11 {
+		t.Fatalf("HTTP was re-sent events: %+v, %d received", st.HTTP, len(in.events()))
+	}
+	dead, err := em.DeadLetters(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || dead[0].Sink != "mem" || dead[0].Events != 2 || dead[0].Source != "custom" ||
+		bytes.Count(dead[0].Body, []byte("poison.pill")) != 2 || bytes.Contains(dead[0].Body, []byte("user.action")) {
+		t.Fatalf("dead letters: %+v", dead)
+	}
+	if err := em.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// A new emitter resumes the sink's cursor: nothing is sent again.
+	ms2 := &memSink{name: "mem"}
+	em2, err := emitter.New(store, emitter.Options{Sinks: []emitter.Sink{ms2}, CDC: true, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em2.Close(ctx)
+	if err := em2.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ms2.events()); n != 0 {
+		t.Fatalf("a new emitter re-sent %d events", n)
+	}
+}
+
+// TestUserSinkOptions: bad sinks are refused with ErrInvalidOptions.
+func TestUserSinkOptions(t *testing.T) {
+	store := openStore(t)
+	for _, sinks := range [][]emitter.Sink{
+		{nil},
+		{&memSink{name: ""}},
+		{&memSink{name: "Has Space"}},
+		{&memSink{name: "http"}},
+		{&memSink{name: "a"}, &memSink{name: "a"}},
+		{&memSink{name: strings.Repeat("a", 65)}},
+	} {
+		if _, err := emitter.New(store, emitter.Options{Sinks: sinks}); !errors.Is(err, emitter.ErrInvalidOptions) {
+			t.Errorf("%v: %v", sinks, err)
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
