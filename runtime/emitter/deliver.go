@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/changelog"
 )
@@ -280,7 +281,7 @@ func (e *Emitter) fill(ctx context.Context, s *sink, src source, after, through 
 	}
 	limit := int(min(uint64(s.batchSize), through-after))
 	if src == srcCDC {
-		changes, err := e.store.ChangesAfter(ctx, changelog.BookmarkFromSeq(int64(after)), limit)
+		changes, err := cdcx.Store(e.store).ReadLog(ctx, changelog.BookmarkFromSeq(int64(after)), limit)
 		if err != nil {
 			return fmt.Errorf("emitter: read change log: %w", err)
 		}
