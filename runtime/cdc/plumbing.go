@@ -81,6 +81,10 @@ func (p storePlumbing) Release(ctx context.Context, consumer string, through Boo
 	return p.s.release(ctx, consumer, through)
 }
 
+func (p storePlumbing) Shipping(ctx context.Context, through Bookmark) error {
+	return p.s.shipping(ctx, through)
+}
+
 func (p storePlumbing) ReadLog(ctx context.Context, after Bookmark, limit int) ([]RawChange, error) {
 	return readChanges(ctx, p.s.reader, "", after, limit)
 }

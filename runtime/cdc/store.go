@@ -35,6 +35,9 @@ type Store struct {
 	closed      bool
 	held        bool      // a :memory: store's holder (see cdchook.Store.Hold)
 	retention   retention // how much delivered history pruning keeps
+
+	shipMu  sync.Mutex
+	shipped int64 // the durable shipped mark (see shipping)
 }
 
 // Open opens (creating it if needed) the store at path, a file name, or
@@ -68,6 +71,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("cdc: open %s: %w", path, err)
 	}
 	if !memory {
+		if err := s.recoverShipped(ctx); err != nil {
+			writer.Close()
+			return nil, fmt.Errorf("cdc: open %s: %w", path, err)
+		}
 		reader, err := sql.Open("sqlite", dsn(path, true))
 		if err != nil {
 			writer.Close()

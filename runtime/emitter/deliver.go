@@ -288,6 +288,11 @@ func (e *Emitter) fill(ctx context.Context, s *sink, src source, after, through 
 		for len(changes) > 0 && uint64(mustSeq(changes[len(changes)-1].Bookmark)) > through {
 			changes = changes[:len(changes)-1]
 		}
+		if len(changes) > 0 { // never reissued once shipped, also after power loss
+			if err := cdcx.Store(e.store).Shipping(ctx, changes[len(changes)-1].Bookmark); err != nil {
+				return fmt.Errorf("emitter: %w", err)
+			}
+		}
 		return e.encodeChanges(changes, b)
 	}
 	e.mu.Lock()
