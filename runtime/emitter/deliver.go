@@ -80,6 +80,7 @@ func (e *Emitter) targets(ctx context.Context) (targets, error) {
 	var tgt targets
 	e.mu.Lock()
 	tgt[srcCustom] = e.seq.next - 1
+	tgt[srcRedrive] = e.redriveMax
 	e.mu.Unlock()
 	if e.cfg.CDC {
 		bm, err := e.store.Bookmark(ctx)
@@ -127,6 +128,9 @@ func (e *Emitter) deliverSink(ctx context.Context, s *sink, force bool, tgt targ
 		active = append(active, srcCDC)
 	}
 	active = append(active, srcCustom)
+	if tgt[srcRedrive] > s.cursor[srcRedrive] {
+		active = append(active, srcRedrive)
+	}
 	for len(active) > 0 {
 		next := active[:0]
 		for _, src := range active {
@@ -335,6 +339,10 @@ func (e *Emitter) fill(ctx context.Context, s *sink, src source, after, through 
 		}
 		b.capBytes(e.cfg.MaxBatchBytes)
 		return nil
+	}
+	if src == srcRedrive {
+		b.fromOutbox = true // in the store
+		return e.readRedrive(ctx, s, after, through, limit, b)
 	}
 	e.mu.Lock()
 	if e.ob.max > after {

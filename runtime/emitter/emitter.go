@@ -20,11 +20,12 @@ type source int
 const (
 	srcCDC source = iota
 	srcCustom
+	srcRedrive // dead letters re-queued for their sink (Redrive)
 	numSources
 )
 
 // sourceNames name the sources in the emitter's tables.
-var sourceNames = [numSources]string{"cdc", "custom"}
+var sourceNames = [numSources]string{"cdc", "custom", "redrive"}
 
 // Emitter batches a store's events and delivers them to its sinks. It is
 // safe for concurrent use.
@@ -41,19 +42,20 @@ type Emitter struct {
 
 	// mu guards what follows. It is never held while waiting for the
 	// store's writer: Emit may run inside the caller's transaction.
-	mu        sync.Mutex
-	identity  events.Identity
-	closing   bool
-	closed    bool
-	runDone   chan struct{} // set while Run runs; closed when it returns
-	runCancel func()        // cancels Run's rounds
-	q         memQueue      // custom events in memory
-	ids       idBlock       // the ids of the next custom events
-	seq       seqState      // custom sequence numbers
-	ob        outboxState   // custom events in the store's outbox
-	tally     tally
-	prunedCDC uint64       // the CDC seq the change log was pruned through
-	release   func() error // gives up the store's holder lock (Close)
+	mu         sync.Mutex
+	identity   events.Identity
+	closing    bool
+	closed     bool
+	runDone    chan struct{} // set while Run runs; closed when it returns
+	runCancel  func()        // cancels Run's rounds
+	q          memQueue      // custom events in memory
+	ids        idBlock       // the ids of the next custom events
+	seq        seqState      // custom sequence numbers
+	ob         outboxState   // custom events in the store's outbox
+	tally      tally
+	prunedCDC  uint64       // the CDC seq the change log was pruned through
+	redriveMax uint64       // the highest seq in emitter_redrive
+	release    func() error // gives up the store's holder lock (Close)
 }
 
 // seqState hands out custom sequence numbers from blocks reserved in the

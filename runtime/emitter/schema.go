@@ -54,6 +54,16 @@ var migrations = []string{
 		body BLOB NOT NULL,
 		ts_ms INTEGER NOT NULL
 	);`,
+	// 2: dead-lettered events re-queued for their sink (Redrive), one row
+	// per event; AUTOINCREMENT, so a seq is never reused below a cursor.
+	`CREATE TABLE emitter_redrive (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		sink TEXT NOT NULL,
+		ts_ms INTEGER NOT NULL,
+		event_id TEXT NOT NULL,
+		body BLOB NOT NULL
+	);
+	CREATE INDEX emitter_redrive_sink ON emitter_redrive (sink, seq);`,
 }
 
 // seqBlock is how many custom sequence numbers are reserved at once: one
