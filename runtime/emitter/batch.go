@@ -129,6 +129,8 @@ func (src source) kind() byte {
 		return 'c'
 	case srcRedrive:
 		return 'r'
+	case srcTx:
+		return 't'
 	}
 	return 'e'
 }

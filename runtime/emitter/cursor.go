@@ -106,6 +106,11 @@ func (e *Emitter) saveSink(ctx context.Context, s *sink, recovered bool, extra f
 	for src := range numSources {
 		s.saved[src] = max(s.saved[src], cursors[src])
 	}
+	e.mu.Unlock()
+	if err := e.pruneTxEvents(ctx); err != nil {
+		return err
+	}
+	e.mu.Lock()
 	through := e.minSavedLocked(srcCustom)
 	prune := e.ob.count > 0 && through > e.ob.pruned
 	e.mu.Unlock()

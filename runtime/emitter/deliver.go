@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/changelog"
 )
@@ -81,7 +82,15 @@ func (e *Emitter) targets(ctx context.Context) (targets, error) {
 	e.mu.Lock()
 	tgt[srcCustom] = e.seq.next - 1
 	tgt[srcRedrive] = e.redriveMax
+	txOn := e.txOn
 	e.mu.Unlock()
+	if txOn {
+		var seq int64
+		if err := cdcx.Store(e.store).QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM emitter_txevents`).Scan(&seq); err != nil {
+			return tgt, fmt.Errorf("emitter: %w", err)
+		}
+		tgt[srcTx] = uint64(seq)
+	}
 	if e.cfg.CDC {
 		bm, err := e.store.Bookmark(ctx)
 		if err != nil {
@@ -128,8 +137,10 @@ func (e *Emitter) deliverSink(ctx context.Context, s *sink, force bool, tgt targ
 		active = append(active, srcCDC)
 	}
 	active = append(active, srcCustom)
-	if tgt[srcRedrive] > s.cursor[srcRedrive] {
-		active = append(active, srcRedrive)
+	for _, src := range []source{srcRedrive, srcTx} {
+		if tgt[src] > s.cursor[src] {
+			active = append(active, src)
+		}
 	}
 	for len(active) > 0 {
 		next := active[:0]
@@ -340,9 +351,13 @@ func (e *Emitter) fill(ctx context.Context, s *sink, src source, after, through 
 		b.capBytes(e.cfg.MaxBatchBytes)
 		return nil
 	}
-	if src == srcRedrive {
+	switch src {
+	case srcRedrive:
 		b.fromOutbox = true // in the store
 		return e.readRedrive(ctx, s, after, through, limit, b)
+	case srcTx:
+		b.fromOutbox = true
+		return e.readTxEvents(ctx, after, through, limit, b)
 	}
 	e.mu.Lock()
 	if e.ob.max > after {

@@ -20,6 +20,9 @@ const customLakeSeq uint64 = 10_000_000_000_000_000_000
 // same way, above every custom event's.
 const redriveLakeSeq uint64 = 15_000_000_000_000_000_000
 
+// txLakeSeq offsets the sequence numbers of events of EmitTx.
+const txLakeSeq uint64 = 17_000_000_000_000_000_000
+
 // lakeSink writes batches to a bucket as JSON Lines objects.
 type lakeSink struct {
 	e *Emitter
@@ -40,6 +43,8 @@ func (lakeSink) prepare(b *batch) {
 			seq += customLakeSeq
 		case srcRedrive:
 			seq += redriveLakeSeq
+		case srcTx:
+			seq += txLakeSeq
 		}
 		b.evs = append(b.evs, lakewrite.EncodedEvent{TS: time.UnixMilli(it.tsMs).UTC(), Seq: seq, JSON: b.raw[i]})
 	}
