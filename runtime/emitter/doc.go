@@ -10,6 +10,8 @@
 //     asks, or when Options.MaxPending wait in memory. Then they move to the
 //     emitter's outbox table in the store. Emit never waits for SQLite, so it
 //     may be called inside the caller's own Store.Update.
+//   - Custom events of EmitTx are written in the caller's transaction and
+//     shipped once it commits; none is for a transaction that rolls back.
 //   - Collection changes (Options.CDC) are already durable: SQLite triggers
 //     write them to the store's change log in the mutation's transaction.
 //     The emitter reads the log (cdc.Store.ChangesAfter) and turns each entry

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/emitter"
 )
 
@@ -199,4 +201,85 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestRedrive: dead letters re-queued with Redrive go again to the sink
+// that rejected them, only to it, with their own ids; once fixed, the sink
+// takes them and the dead letters are gone. Unknown ids change nothing.
+func TestRedrive(t *testing.T) {
+	ctx := context.Background()
+	in := newIngest(t)
+	store := openStore(t)
+	ms := &memSink{name: "mem", poison: "poison"}
+	opts := emitter.Options{Endpoint: in.URL, Sinks: []emitter.Sink{ms}, Logger: discardLogger()}
+	em, err := emitter.New(store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var poisonIDs []string
+	for n := range 6 {
+		typ := "user.action"
+		if n%3 == 1 {
+			typ = "poison.pill"
+		}
+		mustEmit(t, em, custom(typ, n))
+	}
+	if err := em.Flush(ctx); !errors.Is(err, emitter.ErrDeadLettered) {
+		t.Fatalf("flush: %v", err)
+	}
+	dead, err := em.DeadLetters(ctx, 0)
+	if err != nil || len(dead) != 1 || dead[0].Events != 2 {
+		t.Fatalf("dead letters %+v: %v", dead, err)
+	}
+	if _, err := em.Redrive(ctx, dead[0].ID+100); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("redrive of an unknown dead letter: %v", err)
+	}
+	// Still poisoned: rejected again, dead-lettered again (as "redrive").
+	if n, err := em.Redrive(ctx); err != nil || n != 2 {
+		t.Fatalf("redrive: %d, %v", n, err)
+	}
+	if err := em.Flush(ctx); !errors.Is(err, emitter.ErrDeadLettered) {
+		t.Fatalf("flush of still poisoned events: %v", err)
+	}
+	dead, err = em.DeadLetters(ctx, 0)
+	if err != nil || len(dead) != 1 || dead[0].Events != 2 || dead[0].Source != "redrive" {
+		t.Fatalf("dead letters after a failed redrive %+v: %v", dead, err)
+	}
+	// Fixed (and restarted): Redrive delivers them.
+	if err := em.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms.mu.Lock()
+	ms.poison = ""
+	ms.mu.Unlock()
+	em, err = emitter.New(store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Close(ctx)
+	if n, err := em.Redrive(ctx, dead[0].ID); err != nil || n != 2 {
+		t.Fatalf("redrive: %d, %v", n, err)
+	}
+	if err := em.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := ms.events()
+	for _, ev := range got {
+		if ev.Type == "poison.pill" {
+			poisonIDs = append(poisonIDs, ev.ID)
+		}
+	}
+	if len(got) != 6 || len(poisonIDs) != 2 || poisonIDs[0] != em.StoreID()+"-e2" || poisonIDs[1] != em.StoreID()+"-e5" {
+		t.Fatalf("the sink has %d events, poison ids %v", len(got), poisonIDs)
+	}
+	if dead, err := em.DeadLetters(ctx, 0); err != nil || len(dead) != 0 {
+		t.Fatalf("dead letters left: %+v, %v", dead, err)
+	}
+	if n := len(in.events()); n != 6 {
+		t.Fatalf("HTTP got %d events, want each once", n)
+	}
+	var left int
+	if err := cdcx.Store(store).QueryRowContext(ctx, `SELECT count(*) FROM emitter_redrive`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("redrive queue keeps %d rows: %v", left, err)
+	}
 }
