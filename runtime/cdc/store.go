@@ -43,7 +43,9 @@ type Store struct {
 // Open opens (creating it if needed) the store at path, a file name, or
 // ":memory:" for a private in-memory store (tests). The database runs in WAL
 // mode with synchronous=NORMAL: a crash of the process loses no committed
-// write. Options: WithRetention.
+// write. Options: WithRetention. When the process is out of file
+// descriptors the error says so and matches syscall.EMFILE (ENFILE for the
+// system's limit).
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("cdc: open: empty path")
@@ -68,12 +70,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s := &Store{path: path, writer: writer, reader: writer, collections: map[string]*tables{}, retention: keep}
 	if err := s.migrate(ctx, "cdc", storeMigrations); err != nil {
 		writer.Close()
-		return nil, fmt.Errorf("cdc: open %s: %w", path, err)
+		return nil, fmt.Errorf("cdc: open %s: %w", path, explainCantOpen(err))
 	}
 	if !memory {
 		if err := s.recoverShipped(ctx); err != nil {
 			writer.Close()
-			return nil, fmt.Errorf("cdc: open %s: %w", path, err)
+			return nil, fmt.Errorf("cdc: open %s: %w", path, explainCantOpen(err))
 		}
 		reader, err := sql.Open("sqlite", dsn(path, true))
 		if err != nil {
