@@ -6,6 +6,11 @@
 // Collection[T] keeps documents of type T as JSON, one table per collection,
 // and SQLite triggers write a change row (with the document before and after)
 // for every insert, update and delete, so no write path can forget one.
+//
+// The change log keeps history: an emitter (package emitter, one per store
+// at a time) ships it and prunes only what all its sinks delivered and the
+// store's retention (WithRetention, 7 days by default) lets go; reading
+// below what is kept fails with ErrPruned.
 package cdc
 
 import (
