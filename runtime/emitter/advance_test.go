@@ -24,7 +24,7 @@ func TestCDCAdvancedStore(t *testing.T) {
 	defer cancel()
 	in := newIngest(t)
 	bucket := lake.Dir(t.TempDir())
-	store := openStore(t)
+	store := openStore(t, cdc.WithRetention(0, 0)) // prune once delivered
 	users := newUsers(t, store)
 	advanceTo := func(to int64) {
 		t.Helper()

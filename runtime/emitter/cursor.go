@@ -208,7 +208,7 @@ func (e *Emitter) pruneCDC(ctx context.Context) error {
 	if !stale {
 		return nil
 	}
-	if _, err := cdcx.Store(e.store).PruneChanges(ctx, changelog.BookmarkFromSeq(int64(through))); err != nil {
+	if _, err := cdcx.Store(e.store).Release(ctx, "emitter", changelog.BookmarkFromSeq(int64(through))); err != nil {
 		return fmt.Errorf("emitter: prune change log: %w", err)
 	}
 	e.mu.Lock()

@@ -338,12 +338,17 @@ func (e *Emitter) fill(ctx context.Context, s *sink, src source, after, through 
 	limit := int(min(uint64(s.limit()), through-after))
 	defer func() { b.full = b.len() == s.limit() || b.capped }()
 	if src == srcCDC {
-		changes, err := e.store.ChangesAfter(ctx, changelog.BookmarkFromSeq(int64(after)), limit)
+		changes, err := cdcx.Store(e.store).ReadLog(ctx, changelog.BookmarkFromSeq(int64(after)), limit)
 		if err != nil {
 			return fmt.Errorf("emitter: read change log: %w", err)
 		}
 		for len(changes) > 0 && uint64(mustSeq(changes[len(changes)-1].Bookmark)) > through {
 			changes = changes[:len(changes)-1]
+		}
+		if len(changes) > 0 { // never reissued once shipped, also after power loss
+			if err := cdcx.Store(e.store).Shipping(ctx, changes[len(changes)-1].Bookmark); err != nil {
+				return fmt.Errorf("emitter: %w", err)
+			}
 		}
 		if err := e.encodeChanges(changes, b); err != nil {
 			return err
