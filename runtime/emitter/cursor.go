@@ -70,7 +70,7 @@ func (e *Emitter) saveSink(ctx context.Context, s *sink, recovered bool, extra f
 	e.mu.Lock()
 	cursors, saved := s.cursor, s.saved
 	s.unsaved = 0
-	redrive := e.redriveMax > 0
+	redrive := e.marks.redriveMax > 0
 	e.mu.Unlock()
 	err := e.store.Update(ctx, func(tx *cdc.Tx) error {
 		if extra != nil {
@@ -203,7 +203,7 @@ func (e *Emitter) failed(ctx context.Context, s *sink, de *DeliveryError) error 
 func (e *Emitter) pruneCDC(ctx context.Context) error {
 	e.mu.Lock()
 	through := e.minSavedLocked(srcCDC)
-	stale := through > e.prunedCDC
+	stale := through > e.marks.prunedCDC
 	e.mu.Unlock()
 	if !stale {
 		return nil
@@ -212,7 +212,7 @@ func (e *Emitter) pruneCDC(ctx context.Context) error {
 		return fmt.Errorf("emitter: prune change log: %w", err)
 	}
 	e.mu.Lock()
-	e.prunedCDC = max(e.prunedCDC, through)
+	e.marks.prunedCDC = max(e.marks.prunedCDC, through)
 	e.mu.Unlock()
 	return nil
 }

@@ -81,8 +81,8 @@ func (e *Emitter) targets(ctx context.Context) (targets, error) {
 	var tgt targets
 	e.mu.Lock()
 	tgt[srcCustom] = e.seq.next - 1
-	tgt[srcRedrive] = e.redriveMax
-	txOn := e.txOn
+	tgt[srcRedrive] = e.marks.redriveMax
+	txOn := e.marks.txOn
 	e.mu.Unlock()
 	if txOn {
 		var seq int64

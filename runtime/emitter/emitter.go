@@ -43,22 +43,33 @@ type Emitter struct {
 
 	// mu guards what follows. It is never held while waiting for the
 	// store's writer: Emit may run inside the caller's transaction.
-	mu         sync.Mutex
-	identity   events.Identity
-	closing    bool
-	closed     bool
-	runDone    chan struct{} // set while Run runs; closed when it returns
-	runCancel  func()        // cancels Run's rounds
-	q          memQueue      // custom events in memory
-	ids        idBlock       // the ids of the next custom events
-	seq        seqState      // custom sequence numbers
-	ob         outboxState   // custom events in the store's outbox
-	tally      tally
-	prunedCDC  uint64       // the CDC seq the change log was pruned through
-	redriveMax uint64       // the highest seq in emitter_redrive
-	txOn       bool         // emitter_txevents may have rows (EmitTx was used)
-	txPruned   uint64       // emitter_txevents was pruned through this seq
-	release    func() error // gives up the store's holder lock (Close)
+	mu       sync.Mutex
+	identity events.Identity
+	life     lifecycle
+	q        memQueue    // custom events in memory
+	ids      idBlock     // the ids of the next custom events
+	seq      seqState    // custom sequence numbers
+	ob       outboxState // custom events in the store's outbox
+	marks    marks       // how far the store's other tables were read or pruned
+	tally    tally
+	release  func() error // gives up the store's holder lock (Close)
+}
+
+// lifecycle is where the emitter is between New and Close.
+type lifecycle struct {
+	closing   bool
+	closed    bool
+	runDone   chan struct{} // set while Run runs; closed when it returns
+	runCancel func()        // cancels Run's rounds
+}
+
+// marks are what the emitter knows of the change log and of its tables
+// other than the outbox.
+type marks struct {
+	prunedCDC  uint64 // the CDC seq the change log was pruned through
+	redriveMax uint64 // the highest seq in emitter_redrive
+	txOn       bool   // emitter_txevents may have rows (EmitTx was used)
+	txPruned   uint64 // emitter_txevents was pruned through this seq
 }
 
 // seqState hands out custom sequence numbers from blocks reserved in the
@@ -197,7 +208,7 @@ func (e *Emitter) Emit(ev events.Event) error {
 	now := e.cfg.Now().UTC().Truncate(time.Millisecond)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closing {
+	if e.life.closing {
 		return ErrClosed
 	}
 	env := events.Envelope{TS: now, DO: e.identity}

@@ -76,11 +76,11 @@ func (e *Emitter) load(ctx context.Context) error {
 	if err := cdcx.Store(e.store).QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM emitter_redrive`).Scan(&maxSeq); err != nil {
 		return fmt.Errorf("emitter: load redrive queue: %w", err)
 	}
-	e.redriveMax = uint64(maxSeq)
+	e.marks.redriveMax = uint64(maxSeq)
 	if err := cdcx.Store(e.store).QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM emitter_txevents`).Scan(&maxSeq); err != nil {
 		return fmt.Errorf("emitter: load transactional events: %w", err)
 	}
-	e.txOn = maxSeq > 0
+	e.marks.txOn = maxSeq > 0
 	return nil
 }
 

@@ -77,7 +77,7 @@ func (e *Emitter) Redrive(ctx context.Context, ids ...int64) (int, error) {
 	}
 	if n > 0 {
 		e.mu.Lock()
-		e.redriveMax = max(e.redriveMax, uint64(last))
+		e.marks.redriveMax = max(e.marks.redriveMax, uint64(last))
 		e.mu.Unlock()
 		for _, s := range e.sinks {
 			select {

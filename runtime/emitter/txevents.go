@@ -27,12 +27,12 @@ func (e *Emitter) EmitTx(ctx context.Context, tx *cdc.Tx, ev events.Event) error
 	}
 	now := e.cfg.Now().UTC().Truncate(time.Millisecond)
 	e.mu.Lock()
-	if e.closing {
+	if e.life.closing {
 		e.mu.Unlock()
 		return ErrClosed
 	}
 	env := events.Envelope{TS: now, DO: e.identity}
-	e.txOn = true // before the insert: a round after the commit must look
+	e.marks.txOn = true // before the insert: a round after the commit must look
 	e.mu.Unlock()
 	ts, err := checkEvent(ev, env)
 	if err != nil {
@@ -95,7 +95,7 @@ func (e *Emitter) readTxEvents(ctx context.Context, after, through uint64, limit
 func (e *Emitter) pruneTxEvents(ctx context.Context) error {
 	e.mu.Lock()
 	through := e.minSavedLocked(srcTx)
-	stale := e.txOn && through > e.txPruned
+	stale := e.marks.txOn && through > e.marks.txPruned
 	e.mu.Unlock()
 	if !stale {
 		return nil
@@ -108,7 +108,7 @@ func (e *Emitter) pruneTxEvents(ctx context.Context) error {
 		return fmt.Errorf("emitter: prune transactional events: %w", err)
 	}
 	e.mu.Lock()
-	e.txPruned = max(e.txPruned, through)
+	e.marks.txPruned = max(e.marks.txPruned, through)
 	e.mu.Unlock()
 	return nil
 }

@@ -283,3 +283,65 @@ func TestRedrive(t *testing.T) {
 		t.Fatalf("redrive queue keeps %d rows: %v", left, err)
 	}
 }
+
+// scriptedSink answers each Send with the next error of its script (nil
+// once the script is used up).
+type scriptedSink struct {
+	mu     sync.Mutex
+	script []error
+	sends  int
+}
+
+func (s *scriptedSink) Name() string { return "scripted" }
+
+func (s *scriptedSink) Send(ctx context.Context, b *emitter.Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sends++
+	if len(s.script) == 0 {
+		return nil
+	}
+	err := s.script[0]
+	s.script = s.script[1:]
+	return err
+}
+
+// TestUserSinkErrors: a user sink's DeliveryError decides: RetryAfter sets
+// the next attempt, Permanent sets the whole batch aside; the emitter names
+// the sink in it.
+func TestUserSinkErrors(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	ss := &scriptedSink{script: []error{
+		&emitter.DeliveryError{RetryAfter: 30 * time.Second, Msg: "slow down"},
+		&emitter.DeliveryError{Permanent: true, Msg: "never"},
+	}}
+	em, err := emitter.New(openStore(t), emitter.Options{Sinks: []emitter.Sink{ss}, Now: clk.Now,
+		Jitter: func() time.Duration { return 0 }, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Close(ctx)
+	mustEmit(t, em, custom("user.action", 1))
+	var de *emitter.DeliveryError
+	if err := em.Flush(ctx); !errors.As(err, &de) || de.Sink != "scripted" || de.Permanent {
+		t.Fatalf("first flush: %v", err)
+	}
+	if next := em.Stats().Sinks["scripted"].NextAttempt; !next.Equal(clk.Now().Add(30 * time.Second)) {
+		t.Fatalf("next attempt %v, want Retry-After 30s", next)
+	}
+	if err := em.Flush(ctx); !errors.Is(err, emitter.ErrDeadLettered) {
+		t.Fatalf("second flush: %v", err)
+	}
+	mustEmit(t, em, custom("user.action", 2))
+	if err := em.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := em.Stats().Sinks["scripted"]
+	ss.mu.Lock()
+	sends := ss.sends
+	ss.mu.Unlock()
+	if st.DeadLettered != 1 || st.Delivered != 1 || st.Attempt != 0 || sends != 3 {
+		t.Fatalf("stats %+v after %d sends", st, sends)
+	}
+}
