@@ -36,6 +36,21 @@ type Store interface {
 	// maintenance); the newest row is always kept. It returns how many rows
 	// it deleted.
 	PruneChanges(ctx context.Context, through changelog.Bookmark) (int64, error)
+	// Release saves that consumer (a stable name, e.g. "emitter") has
+	// consumed the log through, and prunes what every consumer has consumed
+	// and the store's retention does not keep. It returns how many rows it
+	// deleted.
+	Release(ctx context.Context, consumer string, through changelog.Bookmark) (int64, error)
+	// Shipping must be called before changes up to through are handed to a
+	// sink: it makes sure (durably, with a synced commit now and then) that
+	// the store never numbers another change through or below, even if a
+	// power loss takes the last commits.
+	Shipping(ctx context.Context, through changelog.Bookmark) error
+	// ReadLog reads the whole log after after from what is retained: a
+	// reader that starts below it (a new sink starts at the oldest retained
+	// change; a restore finds the rest in the lake) gets what is left, not
+	// cdc.ErrPruned.
+	ReadLog(ctx context.Context, after changelog.Bookmark, limit int) ([]changelog.RawChange, error)
 }
 
 // Tx is the plumbing of a *cdc.Tx.

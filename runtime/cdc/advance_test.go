@@ -161,7 +161,12 @@ func TestAdvanceBookmarkPrune(t *testing.T) {
 	if got := bookmarkOf(t, s); got != 52 {
 		t.Fatalf("bookmark after prune and put = %d, want 52", got)
 	}
-	all, err := s.ChangesAfter(ctx, "", 10)
+	// The pruned changes are gone: reading from the start says so, reading
+	// from where the log was pruned gives the rest.
+	if _, err := s.ChangesAfter(ctx, "", 10); !errors.Is(err, cdc.ErrPruned) {
+		t.Fatalf("changes from the start after a prune: %v, want ErrPruned", err)
+	}
+	all, err := s.ChangesAfter(ctx, changelog.BookmarkFromSeq(50), 10)
 	must(t, err)
 	if len(all) != 2 || all[0].Bookmark != changelog.BookmarkFromSeq(51) || all[1].Bookmark != changelog.BookmarkFromSeq(52) {
 		t.Fatalf("changes after prune = %+v", all)

@@ -16,30 +16,12 @@ const opMark = "mark"
 const changeColumns = `seq, ts, collection, doc_id, op, doc, prev`
 
 // ChangesAfter returns at most limit changes of every collection written
-// after the bookmark after, in bookmark order. Pruned changes are gone, and
-// the marks of AdvanceBookmark are skipped: they are no changes.
+// after the bookmark after, in bookmark order (the marks of a restore's
+// renumbering are skipped: they are no changes). When changes after after
+// have been pruned (see WithRetention) it fails with ErrPruned instead of
+// skipping them.
 func (s *Store) ChangesAfter(ctx context.Context, after Bookmark, limit int) ([]RawChange, error) {
-	return readChanges(ctx, s.reader, "", after, limit)
-}
-
-// pruneChanges deletes the changes up to and including through and returns
-// how many rows it deleted (marks written by advanceBookmark included). The
-// newest row is always kept, change or mark: it is what keeps bookmarks
-// increasing after a prune.
-func pruneChanges(ctx context.Context, x execer, through Bookmark) (int64, error) {
-	seq, err := through.Seq()
-	if err != nil {
-		return 0, err
-	}
-	res, err := x.ExecContext(ctx, `DELETE FROM cdc_changes WHERE seq <= ? AND seq < (SELECT MAX(seq) FROM cdc_changes)`, seq)
-	if err != nil {
-		return 0, fmt.Errorf("cdc: prune: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("cdc: prune: %w", err)
-	}
-	return n, nil
+	return retainedChanges(ctx, s.reader, "", after, limit)
 }
 
 func readChanges(ctx context.Context, q queryer, collection string, after Bookmark, limit int) ([]RawChange, error) {
@@ -95,8 +77,12 @@ func readChanges(ctx context.Context, q queryer, collection string, after Bookma
 
 // Changes returns at most limit changes of this collection written after
 // the bookmark after (the zero Bookmark reads from the start), oldest first.
+// An emitter prunes changes every sink has delivered once they are older
+// than the store's retention (WithRetention: 7 days by default); asked for
+// changes after a bookmark below what is kept, Changes fails with
+// ErrPruned rather than skip them.
 func (c *Collection[T]) Changes(ctx context.Context, after Bookmark, limit int) ([]Change[T], error) {
-	raws, err := readChanges(ctx, c.reads(), c.t.name, after, limit)
+	raws, err := retainedChanges(ctx, c.reads(), c.t.name, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +156,7 @@ func (t *Tx) appendChange(ctx context.Context, c RawChange) (Bookmark, error) {
 //
 // The number is held by a marker row at to in the change log. A mark is not
 // a change: ChangesAfter and Collection.Changes skip it, so it yields no
-// event, and PruneChanges deletes it like a change once it is not the
+// event, and pruning deletes it like a change once it is not the
 // newest row. Store.Bookmark and Tx.Bookmark count it (they return to until
 // the next change), so a consumer of ChangesAfter may find nothing up to
 // the store's bookmark.

@@ -30,23 +30,43 @@ type FindOptions struct {
 	OrderBy []Order
 }
 
-// Option configures NewCollection.
-type Option func(*collectionConfig)
+// Option configures Open (WithRetention) or NewCollection (WithIndex).
+type Option func(*options) error
 
-type collectionConfig struct {
-	indexes []Order
+type options struct {
+	collection bool       // the options are NewCollection's
+	indexes    []Order    // WithIndex
+	retention  *retention // WithRetention
+}
+
+// apply runs opts on a new options value.
+func apply(collection bool, opts []Option) (options, error) {
+	o := options{collection: collection}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
 }
 
 // WithIndex indexes fields (one index per field) so filters and orders on
 // them do not scan the collection. Every field type (Field, OrderedField,
-// StringField, TimeField) can be given.
+// StringField, TimeField) can be given. It is an option of NewCollection.
 func WithIndex(fields ...interface{ Asc() Order }) Option {
-	return func(c *collectionConfig) {
+	return func(o *options) error {
+		if !o.collection {
+			return fmt.Errorf("%w: WithIndex is an option of NewCollection, not Open", ErrInvalidOptions)
+		}
 		for _, f := range fields {
 			if f != nil {
-				c.indexes = append(c.indexes, f.Asc())
+				o.indexes = append(o.indexes, f.Asc())
 			}
 		}
+		return nil
 	}
 }
 
@@ -60,9 +80,9 @@ func NewCollection[T any](store *Store, name string, opts ...Option) (*Collectio
 	if store == nil {
 		return nil, errors.New("cdc: new collection: nil store")
 	}
-	var cfg collectionConfig
-	for _, o := range opts {
-		o(&cfg)
+	cfg, err := apply(true, opts)
+	if err != nil {
+		return nil, err
 	}
 	ctx := context.Background()
 	t, err := store.tablesFor(ctx, name)

@@ -31,6 +31,10 @@ var (
 	// this process or another, that has not been closed. A holder that
 	// crashed releases it at once.
 	ErrHeld = errors.New("cdc: store is held by another emitter")
+	// ErrPruned is returned by Collection.Changes and Store.ChangesAfter for
+	// a bookmark below what the change log still keeps (see WithRetention):
+	// changes after it were pruned, and are never skipped silently.
+	ErrPruned = errors.New("cdc: changes were pruned")
 	// ErrReadOnly is returned for a write inside Store.View.
 	ErrReadOnly = errors.New("cdc: read-only transaction (Store.View)")
 )

@@ -26,6 +26,16 @@ var storeMigrations = []string{
 		doc TEXT,
 		prev TEXT
 	);`,
+	// 2: the log's consumers' saved positions (pruning stays below the
+	// lowest) and its bookkeeping (how far it was pruned, ...).
+	`CREATE TABLE cdc_positions (
+		consumer TEXT PRIMARY KEY NOT NULL,
+		seq INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE cdc_meta (
+		key TEXT PRIMARY KEY NOT NULL,
+		value INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 func (s *Store) migrate(ctx context.Context, component string, steps []string) error {

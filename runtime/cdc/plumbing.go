@@ -74,7 +74,19 @@ func (p storePlumbing) Hold() (func() error, error) {
 }
 
 func (p storePlumbing) PruneChanges(ctx context.Context, through Bookmark) (int64, error) {
-	return pruneChanges(ctx, p.s.writer, through)
+	return p.s.pruneChanges(ctx, through)
+}
+
+func (p storePlumbing) Release(ctx context.Context, consumer string, through Bookmark) (int64, error) {
+	return p.s.release(ctx, consumer, through)
+}
+
+func (p storePlumbing) Shipping(ctx context.Context, through Bookmark) error {
+	return p.s.shipping(ctx, through)
+}
+
+func (p storePlumbing) ReadLog(ctx context.Context, after Bookmark, limit int) ([]RawChange, error) {
+	return readChanges(ctx, p.s.reader, "", after, limit)
 }
 
 // txPlumbing implements cdchook.Tx.

@@ -2,9 +2,10 @@ package emitter_test
 
 import (
 	"context"
-	"github.com/dotdo/events/internal/cdcx"
 	"testing"
 	"time"
+
+	"github.com/dotdo/events/internal/cdcx"
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/runtime/cdc"
@@ -23,7 +24,7 @@ func TestCDCAdvancedStore(t *testing.T) {
 	defer cancel()
 	in := newIngest(t)
 	bucket := lake.Dir(t.TempDir())
-	store := openStore(t)
+	store := openStore(t, cdc.WithRetention(0, 0)) // prune once delivered
 	users := newUsers(t, store)
 	advanceTo := func(to int64) {
 		t.Helper()

@@ -332,20 +332,20 @@ var HTTPRequestWhere = HTTPRequestFields{
 
 // HTTPRequestLake queries the changes of the "http_requests" collection in the lakehouse
 // with DuckDB (see query.Collection), a typed column per field of HTTPRequest.
-type HTTPRequestLake = query.Collection[HTTPRequest, hTTPRequestLakeSchema]
+type HTTPRequestLake = query.Collection[HTTPRequest, httpRequestLakeSchema]
 
-// hTTPRequestLakeSchema is HTTPRequestLake's collection name and typed columns:
+// httpRequestLakeSchema is HTTPRequestLake's collection name and typed columns:
 //
 //	url VARCHAR
-type hTTPRequestLakeSchema struct{}
+type httpRequestLakeSchema struct{}
 
 // Collection returns "http_requests".
-func (hTTPRequestLakeSchema) Collection() string {
+func (httpRequestLakeSchema) Collection() string {
 	return "http_requests"
 }
 
 // Columns returns the typed columns' SQL.
-func (hTTPRequestLakeSchema) Columns() string {
+func (httpRequestLakeSchema) Columns() string {
 	return `json_transform(json_extract("doc", '$."url"'), '"VARCHAR"') AS "url"`
 }
 
