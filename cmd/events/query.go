@@ -17,7 +17,7 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
-	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 	"github.com/dotdo/events/runtime/query"
 )
 
@@ -274,7 +274,7 @@ func printRows(out io.Writer, format string, cols []string, data [][]any) error 
 func jsonValue(v any) any {
 	switch x := v.(type) {
 	case time.Time:
-		return events.FormatTime(x)
+		return wire.FormatTime(x)
 	case []byte:
 		return string(x)
 	case *big.Int:
@@ -298,7 +298,7 @@ func text(v any) string {
 	case []byte:
 		return string(x)
 	case time.Time:
-		return events.FormatTime(x)
+		return wire.FormatTime(x)
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	case *big.Int:

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 )
 
 // Limits of one event, well below what DuckDB's read_json (16 MiB objects
@@ -19,6 +20,8 @@ const (
 	// MaxDepth is the deepest nesting of objects and arrays in an event,
 	// the event object itself counting 1.
 	MaxDepth = 64
+	// maxTypeLen is the longest event type, as the events package has it.
+	maxTypeLen = 128
 	// maxIDLen is the longest event id, in bytes.
 	maxIDLen = 256
 	// maxErrors is the most event errors one response lists.
@@ -365,13 +368,13 @@ func (s *scanner) event() (sp span, reason, msg string, err error) {
 	case !sawType:
 		bad(reasonType, "no \"type\"")
 	case !validType(typ):
-		bad(reasonType, fmt.Sprintf("type %q must be 1-%d characters of [a-zA-Z0-9._-]", clip(string(typ)), events.MaxTypeLen))
+		bad(reasonType, fmt.Sprintf("type %q must be 1-%d characters of [a-zA-Z0-9._-]", clip(string(typ)), maxTypeLen))
 	case !sawTS:
 		bad(reasonTS, "no \"ts\"")
 	case sp.ts.Before(s.minTS):
-		bad(reasonTS, fmt.Sprintf("ts %s is before %s, the oldest accepted", sp.ts.Format(events.TimeLayout), s.minTS.Format(events.TimeLayout)))
+		bad(reasonTS, fmt.Sprintf("ts %s is before %s, the oldest accepted", sp.ts.Format(wire.TimeLayout), s.minTS.Format(wire.TimeLayout)))
 	case sp.ts.After(s.maxTS):
-		bad(reasonTS, fmt.Sprintf("ts %s is after %s, the latest accepted", sp.ts.Format(events.TimeLayout), s.maxTS.Format(events.TimeLayout)))
+		bad(reasonTS, fmt.Sprintf("ts %s is after %s, the latest accepted", sp.ts.Format(wire.TimeLayout), s.maxTS.Format(wire.TimeLayout)))
 	default:
 		if s.scope != nil {
 			if msg := s.scope.check(string(sp.store), string(sp.class)); msg != "" {
@@ -464,9 +467,9 @@ func plainStoreID(v []byte) bool {
 	return true
 }
 
-// validType is events.ValidType on bytes.
+// validType is the events package's rule for a type, on bytes.
 func validType(b []byte) bool {
-	if len(b) == 0 || len(b) > events.MaxTypeLen {
+	if len(b) == 0 || len(b) > maxTypeLen {
 		return false
 	}
 	for _, c := range b {
