@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -80,7 +81,6 @@ type Options struct {
 // ReadHeaderTimeout and shut that down with Shutdown, which waits for the
 // requests in flight.
 type Server struct {
-	bucket    lake.Bucket
 	keys      *keyring
 	limit     *limiter
 	sem       chan struct{}
@@ -90,6 +90,8 @@ type Server struct {
 	now       func() time.Time
 	m         *metrics
 	metricsH  http.Handler
+	writer    *lakewrite.MultiWriter
+	bufs      sync.Pool // *bytes.Buffer: request bodies and built events
 }
 
 // New returns a Server writing to opts.Bucket. The error matches
@@ -106,7 +108,6 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		bucket:    opts.Bucket,
 		keys:      kr,
 		limit:     newLimiter(opts.RateLimit),
 		maxAge:    pick(opts.MaxAge, DefaultMaxAge),
@@ -120,6 +121,7 @@ func New(opts Options) (*Server, error) {
 		n = DefaultMaxInFlight
 	}
 	s.sem = make(chan struct{}, n)
+	s.writer = &lakewrite.MultiWriter{Bucket: opts.Bucket, Key: lakeformat.IngestKey}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -233,7 +235,9 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusRequestEntityTooLarge, reasonTooLarge, errorBody{Error: fmt.Sprintf("body of %d bytes, more than %d", r.ContentLength, MaxBodyBytes)})
 		return
 	}
-	body, err := readBody(r)
+	bodyBuf := s.buffer()
+	defer s.bufs.Put(bodyBuf)
+	body, err := readBody(r, bodyBuf)
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
 			s.refuse(w, r, http.StatusRequestEntityTooLarge, reasonTooLarge, errorBody{Error: fmt.Sprintf("body larger than %d bytes", MaxBodyBytes)})
@@ -298,13 +302,21 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 
 var errTooLarge = errors.New("body too large")
 
-// readBody reads the whole body, at most MaxBodyBytes.
-func readBody(r *http.Request) ([]byte, error) {
-	size := 64 << 10
-	if r.ContentLength > 0 {
-		size = int(r.ContentLength) + 1
+// buffer returns a pooled buffer, empty.
+func (s *Server) buffer() *bytes.Buffer {
+	b, _ := s.bufs.Get().(*bytes.Buffer)
+	if b == nil {
+		b = new(bytes.Buffer)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
+	b.Reset()
+	return b
+}
+
+// readBody reads the whole body into buf, at most MaxBodyBytes.
+func readBody(r *http.Request, buf *bytes.Buffer) ([]byte, error) {
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
 	n, err := buf.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
 		return nil, err
@@ -321,20 +333,32 @@ func (s *Server) write(ctx context.Context, body []byte, res *batchScan) ([]lake
 	if len(res.events) == 0 {
 		return nil, nil
 	}
+	// Events that arrive compact and with an id are stored as they are,
+	// straight from the body; the others are rebuilt in a pooled arena.
 	var base []byte
 	size := 0
 	for _, sp := range res.events {
+		if !sp.spaced && sp.hasID {
+			continue
+		}
 		size += len(sp.raw) + 1
-		if !sp.hasID && base == nil {
-			base = idBase(res.batchID, body)
+		if !sp.hasID {
+			if base == nil {
+				base = idBase(res.batchID, body)
+			}
+			size += len(base) + 16
 		}
 	}
-	if base != nil {
-		size += len(res.events) * (len(base) + 16)
-	}
-	arena := make([]byte, 0, size)
+	ab := s.buffer()
+	defer s.bufs.Put(ab)
+	ab.Grow(size)
+	arena := ab.Bytes()[:0]
 	ends := make([]int, len(res.events))
 	for i, sp := range res.events {
+		if !sp.spaced && sp.hasID {
+			ends[i] = -1
+			continue
+		}
 		if sp.spaced {
 			var b bytes.Buffer
 			if err := json.Compact(&b, sp.raw); err != nil {
@@ -352,10 +376,14 @@ func (s *Server) write(ctx context.Context, body []byte, res *batchScan) ([]lake
 	evs := make([]lakewrite.EncodedEvent, len(res.events))
 	prev := 0
 	for i, sp := range res.events {
-		evs[i] = lakewrite.EncodedEvent{TS: sp.ts, Seq: uint64(i), JSON: arena[prev:ends[i]:ends[i]]}
-		prev = ends[i]
+		js := sp.raw
+		if ends[i] >= 0 {
+			js = arena[prev:ends[i]:ends[i]]
+			prev = ends[i]
+		}
+		evs[i] = lakewrite.EncodedEvent{TS: sp.ts, Seq: uint64(i), JSON: js}
 	}
-	return lakewrite.WriteMulti(ctx, s.bucket, lakeformat.IngestKey, evs)
+	return s.writer.Write(ctx, evs)
 }
 
 // idBase is the stem of the ids the ingest gives events that arrive

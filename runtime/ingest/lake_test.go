@@ -299,12 +299,13 @@ func TestIDsDeterministic(t *testing.T) {
 		return ids
 	}
 	at := testNow.Add(-time.Minute)
-	a := idsOf(batch("", event("s", at, `"n":1`), event("s", at, `"n":2`), event("s", at, `"id":"own"`)))
-	a2 := idsOf(batch("", event("s", at, `"n":1`), event("s", at, `"n":2`), event("s", at, `"id":"own"`)))
+	spaced := strings.Replace(event("s", at, `"id" : "spaced"`), ",", ",\n  ", -1)
+	a := idsOf(batch("", event("s", at, `"n":1`), event("s", at, `"n":2`), event("s", at, `"id":"own"`), spaced, event("s", at, `"n":4`)))
+	a2 := idsOf(batch("", event("s", at, `"n":1`), event("s", at, `"n":2`), event("s", at, `"id":"own"`), spaced, event("s", at, `"n":4`)))
 	other := idsOf(batch("", event("s", at, `"n":1`), event("s", at, `"n":3`)))
 	withID := idsOf(batch("b-1", event("s", at, `"n":1`)))
 	withID2 := idsOf(batch("b-1", event("s", at, `"n":9`)))
-	if strings.Join(a, ",") != strings.Join(a2, ",") || len(a) != 3 || a[2] != "own" || !strings.HasSuffix(a[1], "-1") {
+	if strings.Join(a, ",") != strings.Join(a2, ",") || len(a) != 5 || a[2] != "own" || a[3] != "spaced" || !strings.HasSuffix(a[1], "-1") || !strings.HasSuffix(a[4], "-4") {
 		t.Errorf("ids %v and %v", a, a2)
 	}
 	if other[0] == a[0] {
