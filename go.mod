@@ -1,5 +1,9 @@
 module github.com/dotdo/events
 
+// The code needs Go 1.25 (sync.WaitGroup.Go; its language features compile
+// with -lang=go1.24), but modernc.org/sqlite v1.62.0 (and v1.60.1, v1.61.1)
+// and golang.org/x/tools v0.50.0 and later declare go 1.26.0, and a module
+// may not declare less than its dependencies.
 go 1.26.0
 
 require (
@@ -54,3 +58,5 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+tool github.com/dotdo/events/cmd/eventsgen

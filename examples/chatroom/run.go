@@ -29,7 +29,7 @@ type room struct {
 	users    *UserCollection
 	messages *MessageCollection
 	em       *emitter.Emitter
-	bucket   *lake.DirBucket
+	bucket   lake.Bucket
 }
 
 // run does the whole job, printing what it does to out.

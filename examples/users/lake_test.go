@@ -17,6 +17,7 @@ import (
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/examples/users"
+	"github.com/dotdo/events/internal/lakewrite"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/lake"
 	"github.com/dotdo/events/runtime/query"
@@ -48,7 +49,7 @@ func writeStore(t *testing.T, root, id string, offset time.Duration, script func
 		t.Fatal(err)
 	}
 	ident := events.Identity{ID: id, Class: "UserStore"}
-	var encoded []lake.EncodedEvent
+	var encoded []lakewrite.EncodedEvent
 	var times []time.Time
 	var bookmarks []cdc.Bookmark
 	for i, r := range raws {
@@ -61,7 +62,7 @@ func writeStore(t *testing.T, root, id string, offset time.Duration, script func
 		if err != nil {
 			t.Fatal(err)
 		}
-		encoded = append(encoded, lake.EncodedEvent{TS: ts, Seq: uint64(i + 1), JSON: data})
+		encoded = append(encoded, lakewrite.EncodedEvent{TS: ts, Seq: uint64(i + 1), JSON: data})
 		if r.Collection == "users" {
 			times = append(times, ts)
 			bookmarks = append(bookmarks, r.Bookmark)
@@ -76,9 +77,9 @@ func writeStore(t *testing.T, root, id string, offset time.Duration, script func
 		if err != nil {
 			t.Fatal(err)
 		}
-		encoded = append(encoded, lake.EncodedEvent{TS: ev.EventTime(), Seq: uint64(1000 + i), JSON: data})
+		encoded = append(encoded, lakewrite.EncodedEvent{TS: ev.EventTime(), Seq: uint64(1000 + i), JSON: data})
 	}
-	if _, err := lake.WriteEvents(ctx, lake.Dir(root), ident, encoded); err != nil {
+	if _, err := lakewrite.WriteEvents(ctx, lake.Dir(root), ident, encoded); err != nil {
 		t.Fatal(err)
 	}
 	return times, bookmarks

@@ -2,9 +2,10 @@ package emitter_test
 
 import (
 	"context"
-	"github.com/dotdo/events/internal/cdcx"
 	"testing"
 	"time"
+
+	"github.com/dotdo/events/internal/cdcx"
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/runtime/cdc"

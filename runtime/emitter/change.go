@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
 	"github.com/dotdo/events/internal/cdcx"
 
 	"github.com/dotdo/events"

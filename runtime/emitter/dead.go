@@ -3,17 +3,18 @@ package emitter
 import (
 	"context"
 	"fmt"
-	"github.com/dotdo/events/internal/cdcx"
 	"time"
+
+	"github.com/dotdo/events/internal/cdcx"
 )
 
 // DeadLetter is a batch a sink rejected for good, kept in the store.
 type DeadLetter struct {
 	// ID numbers the dead letter in the store.
 	ID int64
-	// Sink is "http" or "lake".
+	// Sink is the sink's name: "http", "lake" or a user sink's.
 	Sink string
-	// Source is "cdc" or "custom".
+	// Source is "cdc", "custom", "tx" (EmitTx) or "redrive" (Redrive).
 	Source string
 	// FirstSeq and LastSeq are the batch's first and last sequence numbers
 	// (bookmark numbers for "cdc").

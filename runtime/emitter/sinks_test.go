@@ -13,6 +13,7 @@ import (
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/internal/cdcx"
+	"github.com/dotdo/events/internal/lakeformat"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/emitter"
 	"github.com/dotdo/events/runtime/lake"
@@ -179,18 +180,23 @@ func TestLakeLayout(t *testing.T) {
 				key string
 				ns  []int
 			}{
-				{fmt.Sprintf("events/2024/12/31/23/shop%%2F1_%d_%020d.jsonl", late.UnixMilli(), seqOf(0)), []int{0, 2}},
-				{fmt.Sprintf("events/2025/01/01/00/shop%%2F1_%d_%020d.jsonl", clk.Now().UnixMilli(), seqOf(1)), []int{1}},
+				{fmt.Sprintf("events/2024/12/31/23/shop%%2F1_%d_%020d_", late.UnixMilli(), seqOf(0)), []int{0, 2}},
+				{fmt.Sprintf("events/2025/01/01/00/shop%%2F1_%d_%020d_", clk.Now().UnixMilli(), seqOf(1)), []int{1}},
 			}
 			for i, o := range objs {
-				if o.key != want[i].key {
-					t.Errorf("key %s, want %s", o.key, want[i].key)
+				// The key ends with the body's digest (a key names one content).
+				var body []byte
+				for _, line := range o.lines {
+					body = append(append(body, line...), '\n')
+				}
+				if wantKey := want[i].key + lakeformat.Sum(body) + ".jsonl"; o.key != wantKey {
+					t.Errorf("key %s, want %s", o.key, wantKey)
 				}
 				if ns := customNs(o.events, "t"); !slices.Equal(ns, want[i].ns) {
 					t.Errorf("%s holds %v, want %v", o.key, ns, want[i].ns)
 				}
 				md := o.info.Metadata
-				if o.info.ContentType != lake.ContentTypeJSONL || md["doId"] != "shop/1" || md["doName"] != "Shop" ||
+				if o.info.ContentType != "application/x-ndjson" || md["doId"] != "shop/1" || md["doName"] != "Shop" ||
 					md["doColo"] != "SJC" || md["eventCount"] != fmt.Sprint(len(want[i].ns)) {
 					t.Errorf("%s: content type %q metadata %v", o.key, o.info.ContentType, md)
 				}

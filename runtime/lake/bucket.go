@@ -20,6 +20,12 @@ var (
 	// store because the key is also a folder of other keys, or one of its
 	// folders is an object (a local folder cannot hold both "a" and "a/b").
 	ErrConflict = errors.New("lake: key conflicts with an existing object")
+	// ErrOutsideRoot is matched by the error of a Dir bucket's method that
+	// would follow a symbolic link, which could lead outside its folder.
+	ErrOutsideRoot = errors.New("lake: path leads outside the bucket's folder")
+	// ErrCorrupt is matched by the error of Events for an events object line
+	// that is not a JSON object with a type and a time.
+	ErrCorrupt = errors.New("lake: corrupt events object")
 )
 
 // Limits and defaults shared by every Bucket implementation.

@@ -14,19 +14,19 @@ import (
 	"sync"
 )
 
-// reservedPrefix starts the name of every file and folder a DirBucket keeps
+// reservedPrefix starts the name of every file and folder a dirBucket keeps
 // for itself: the metadata tree at the root and temporary files. Keys with a
-// segment starting with it are rejected by DirBucket, and List skips them.
+// segment starting with it are rejected by dirBucket, and List skips them.
 const reservedPrefix = ".lake"
 
-// maxDirSegment is the longest key segment a DirBucket accepts: the usual
+// maxDirSegment is the longest key segment a dirBucket accepts: the usual
 // file name limit (255 bytes) less the sidecar suffixes.
 const maxDirSegment = 255 - max(len(metaSuffix), len(metaDirSuffix))
 
 // lockStripes is the number of locks that serialise writers of one key.
 const lockStripes = 64
 
-// DirBucket is a Bucket in a local folder: the object at key "a/b.jsonl" is
+// dirBucket is a Bucket in a local folder: the object at key "a/b.jsonl" is
 // the file "a/b.jsonl" under the folder, so tools such as DuckDB can read the
 // lake directly.
 //
@@ -43,24 +43,46 @@ const lockStripes = 64
 // A local folder cannot hold an object "a" and an object "a/b" at once: such
 // a Put fails with ErrConflict. Key segments may not start with ".lake" and
 // may be at most 250 bytes; on case-insensitive file systems keys differing
-// only in case are one object. Writers of one key in one DirBucket are
+// only in case are one object. Writers of one key in one dirBucket are
 // serialised; Puts to one key from separate processes at once may leave the
 // object without its metadata. Temporary files left by a crash are never
 // listed; they may be deleted.
-type DirBucket struct {
+type dirBucket struct {
 	root  string
 	err   error
 	seed  maphash.Seed
 	locks [lockStripes]sync.RWMutex
 }
 
-var _ Bucket = (*DirBucket)(nil)
-
 // Dir returns a Bucket stored in the folder at path, which is created on the
-// first Put. Errors (an empty path, an unusable working directory) surface
-// on use.
-func Dir(path string) *DirBucket {
-	d := &DirBucket{seed: maphash.MakeSeed()}
+// first Put: the object at key "a/b.jsonl" is the file "a/b.jsonl" under
+// it, so tools such as DuckDB can read the lake directly. Errors (an empty
+// path, an unusable working directory) surface on use.
+//
+// Put writes a hidden temporary file (".lake-tmp-*") next to the target,
+// syncs it and renames it over the target, so readers see the old or the new
+// content, never a part. Content type and metadata live in a sidecar file
+// under the hidden folder ".lake/meta/", which globs such as
+// "events/**/*.jsonl" never match and List never returns; a sidecar that no
+// longer matches its object's size and time is ignored.
+//
+// A local folder cannot hold an object "a" and an object "a/b" at once: such
+// a Put fails with ErrConflict. Key segments may not start with ".lake" and
+// may be at most 250 bytes; on case-insensitive file systems keys differing
+// only in case are one object. Writers of one key in one bucket are
+// serialised; Puts to one key from separate processes at once may leave the
+// object without its metadata. Temporary files left by a crash are never
+// listed; they may be deleted.
+//
+// The bucket never reads or writes outside its folder: a symbolic link in
+// it (to a folder or a file) is refused with an error matching
+// ErrOutsideRoot. Failures of the file system itself (the folder is a file
+// or not mounted, no permission, a read-only or full disk) match none of the
+// package's errors: they wrap the operating system's error (errors.Is with
+// syscall.ENOTDIR, fs.ErrPermission, syscall.EROFS, syscall.ENOSPC, ...) and
+// are worth retrying once the environment is fixed.
+func Dir(path string) Bucket {
+	d := &dirBucket{seed: maphash.MakeSeed()}
 	if path == "" {
 		d.err = errors.New("lake: dir: empty folder path")
 		return d
@@ -74,12 +96,8 @@ func Dir(path string) *DirBucket {
 	return d
 }
 
-// Path returns the absolute path of the bucket's folder (for tools such as
-// DuckDB that read the lake directly).
-func (d *DirBucket) Path() string { return d.root }
-
 // Put implements Bucket.
-func (d *DirBucket) Put(ctx context.Context, key string, body io.ReadSeeker, opts PutOptions) error {
+func (d *dirBucket) Put(ctx context.Context, key string, body io.ReadSeeker, opts PutOptions) error {
 	if err := d.check(key); err != nil {
 		return err
 	}
@@ -94,6 +112,9 @@ func (d *DirBucket) Put(ctx context.Context, key string, body io.ReadSeeker, opt
 	}
 	if _, err := body.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("lake: dir: put %q: rewind body: %w", key, err)
+	}
+	if err := d.keyLinks(key, false); err != nil {
+		return d.putError(key, err)
 	}
 	target := d.objectPath(key)
 	if fi, err := os.Lstat(target); err == nil && fi.IsDir() {
@@ -142,7 +163,7 @@ func (d *DirBucket) Put(ctx context.Context, key string, body io.ReadSeeker, opt
 // The sidecar goes first: until the object's rename it does not match the
 // object there, so it is ignored; afterwards both are in place. Without a
 // new sidecar an old one is removed (it would not match anyway).
-func (d *DirBucket) commit(key, tmp, metaTmp, target, metaPath string) error {
+func (d *dirBucket) commit(key, tmp, metaTmp, target, metaPath string) error {
 	mu := d.lock(key)
 	mu.Lock()
 	defer mu.Unlock()
@@ -163,12 +184,15 @@ func (d *DirBucket) commit(key, tmp, metaTmp, target, metaPath string) error {
 }
 
 // Get implements Bucket.
-func (d *DirBucket) Get(ctx context.Context, key string) (*Object, error) {
+func (d *dirBucket) Get(ctx context.Context, key string) (*Object, error) {
 	if err := d.check(key); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if err := d.keyLinks(key, true); err != nil {
+		return nil, fmt.Errorf("lake: dir: get %q: %w", key, err)
 	}
 	mu := d.lock(key)
 	mu.RLock()
@@ -176,6 +200,9 @@ func (d *DirBucket) Get(ctx context.Context, key string) (*Object, error) {
 	f, err := os.Open(d.objectPath(key))
 	if err != nil {
 		if notExist(err) {
+			if perr := d.rootProblem(); perr != nil {
+				return nil, fmt.Errorf("lake: dir: get %q: %w", key, perr)
+			}
 			return nil, fmt.Errorf("%w: %q", ErrNotFound, key)
 		}
 		return nil, fmt.Errorf("lake: dir: get %q: %w", key, err)
@@ -210,12 +237,15 @@ func (d *DirBucket) Get(ctx context.Context, key string) (*Object, error) {
 }
 
 // Delete implements Bucket.
-func (d *DirBucket) Delete(ctx context.Context, key string) error {
+func (d *dirBucket) Delete(ctx context.Context, key string) error {
 	if err := d.check(key); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if err := d.keyLinks(key, false); err != nil {
+		return fmt.Errorf("lake: dir: delete %q: %w", key, err)
 	}
 	target := d.objectPath(key)
 	removed, err := d.remove(key, target)
@@ -236,7 +266,7 @@ func (d *DirBucket) Delete(ctx context.Context, key string) error {
 // remove removes the object at target and its sidecar under key's lock,
 // reporting whether there was an object. A folder is not an object: it is
 // left alone.
-func (d *DirBucket) remove(key, target string) (bool, error) {
+func (d *dirBucket) remove(key, target string) (bool, error) {
 	mu := d.lock(key)
 	mu.Lock()
 	defer mu.Unlock()
@@ -262,7 +292,7 @@ func (d *DirBucket) remove(key, target string) (bool, error) {
 }
 
 // check returns the construction error or the key's problem, if any.
-func (d *DirBucket) check(key string) error {
+func (d *dirBucket) check(key string) error {
 	if d.err != nil {
 		return d.err
 	}
@@ -272,7 +302,7 @@ func (d *DirBucket) check(key string) error {
 	return checkDirSegments(key, "key")
 }
 
-// checkDirSegments rejects what is valid in a key but not in a DirBucket.
+// checkDirSegments rejects what is valid in a key but not in a dirBucket.
 func checkDirSegments(key, what string) error {
 	for seg := range strings.SplitSeq(key, "/") {
 		if strings.HasPrefix(seg, reservedPrefix) {
@@ -285,7 +315,7 @@ func checkDirSegments(key, what string) error {
 	return nil
 }
 
-func (d *DirBucket) objectPath(key string) string {
+func (d *dirBucket) objectPath(key string) string {
 	return filepath.Join(d.root, filepath.FromSlash(key))
 }
 
@@ -293,13 +323,13 @@ func (d *DirBucket) objectPath(key string) string {
 // folder of the key with metaDirSuffix and its last segment with metaSuffix,
 // so a sidecar and a sidecar folder never have the same name (the folder
 // "a.meta" of key "a.meta/b" and the sidecar "a.meta" of key "a" would).
-func (d *DirBucket) metaPath(key string) string {
+func (d *dirBucket) metaPath(key string) string {
 	dir, base := path.Split(key)
 	return filepath.Join(d.metaDir(path.Clean(dir)), base+metaSuffix)
 }
 
 // metaDir returns the sidecar folder of the folder dirKey ("." for the root).
-func (d *DirBucket) metaDir(dirKey string) string {
+func (d *dirBucket) metaDir(dirKey string) string {
 	var b strings.Builder
 	if dirKey != "." && dirKey != "" {
 		for seg := range strings.SplitSeq(dirKey, "/") {
@@ -312,13 +342,20 @@ func (d *DirBucket) metaDir(dirKey string) string {
 }
 
 // lock returns the lock of key's stripe.
-func (d *DirBucket) lock(key string) *sync.RWMutex {
+func (d *dirBucket) lock(key string) *sync.RWMutex {
 	return &d.locks[maphash.String(d.seed, key)%lockStripes]
 }
 
 // putError wraps err, reporting a file where a folder is needed (or the
-// reverse) as ErrConflict.
-func (d *DirBucket) putError(key string, err error) error {
+// reverse) inside the root as ErrConflict; an unusable root is an
+// environment error.
+func (d *dirBucket) putError(key string, err error) error {
+	if errors.Is(err, ErrOutsideRoot) {
+		return fmt.Errorf("lake: dir: put %q: %w", key, err)
+	}
+	if perr := d.rootProblem(); perr != nil {
+		return fmt.Errorf("lake: dir: put %q: %w", key, perr)
+	}
 	if isConflict(err) {
 		return fmt.Errorf("%w: dir: put %q: a folder of the key is an object, or the key is a folder: %w", ErrConflict, key, err)
 	}
@@ -328,7 +365,7 @@ func (d *DirBucket) putError(key string, err error) error {
 // pruneEmpty removes the empty folders of dirKey and its parents, in the
 // object tree and in the metadata tree, stopping at the first that is not
 // empty. Failures are harmless and ignored.
-func (d *DirBucket) pruneEmpty(dirKey string) {
+func (d *dirBucket) pruneEmpty(dirKey string) {
 	for k := dirKey; k != "." && k != "/" && k != ""; k = path.Dir(k) {
 		if err := os.Remove(filepath.Join(d.root, filepath.FromSlash(k))); err != nil {
 			break

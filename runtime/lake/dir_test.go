@@ -56,9 +56,10 @@ func (r *failingReader) Read(p []byte) (int, error) {
 }
 
 func TestDirFailedPutChangesNothing(t *testing.T) {
-	d := lake.Dir(t.TempDir())
+	root := t.TempDir()
+	d := lake.Dir(root)
 	put(t, d, "k/obj", "old content", lake.PutOptions{Metadata: map[string]string{"v": "old"}})
-	before := files(t, d.Path())
+	before := files(t, root)
 	r := &failingReader{Reader: strings.NewReader(strings.Repeat("new ", 1000)), n: 100}
 	err := d.Put(context.Background(), "k/obj", r, lake.PutOptions{Metadata: map[string]string{"v": "new"}})
 	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
@@ -67,7 +68,7 @@ func TestDirFailedPutChangesNothing(t *testing.T) {
 	if body, info := get(t, d, "k/obj"); body != "old content" || info.Metadata["v"] != "old" {
 		t.Fatalf("after failed Put: %q %v", body, info.Metadata)
 	}
-	if after := files(t, d.Path()); !slices.Equal(before, after) {
+	if after := files(t, root); !slices.Equal(before, after) {
 		t.Fatalf("files changed: %q -> %q", before, after)
 	}
 	// A failed first Put leaves no object.
@@ -115,7 +116,8 @@ func (r *gateReader) Seek(offset int64, whence int) (int64, error) {
 }
 
 func TestDirNoPartialObjectVisible(t *testing.T) {
-	d := lake.Dir(t.TempDir())
+	root := t.TempDir()
+	d := lake.Dir(root)
 	put(t, d, "k/obj", "old", lake.PutOptions{})
 	r := &gateReader{data: bytes.Repeat([]byte("N"), 1<<20), reached: make(chan struct{}), release: make(chan struct{})}
 	done := make(chan error)
@@ -130,13 +132,13 @@ func TestDirNoPartialObjectVisible(t *testing.T) {
 		t.Fatalf("mid-Put List = %q", keys)
 	}
 	temps := 0
-	for _, f := range files(t, d.Path()) {
+	for _, f := range files(t, root) {
 		if strings.Contains(f, ".lake-tmp-") {
 			temps++
 		}
 	}
 	if temps != 1 {
-		t.Fatalf("want one temporary file mid-Put, have %q", files(t, d.Path()))
+		t.Fatalf("want one temporary file mid-Put, have %q", files(t, root))
 	}
 	close(r.release)
 	if err := <-done; err != nil {
@@ -145,7 +147,7 @@ func TestDirNoPartialObjectVisible(t *testing.T) {
 	if body, _ := get(t, d, "k/obj"); len(body) != 1<<20 {
 		t.Fatalf("after Put: %d bytes", len(body))
 	}
-	for _, f := range files(t, d.Path()) {
+	for _, f := range files(t, root) {
 		if strings.Contains(f, "tmp") {
 			t.Fatalf("temporary file left: %s", f)
 		}
@@ -153,7 +155,8 @@ func TestDirNoPartialObjectVisible(t *testing.T) {
 }
 
 func TestDirConcurrentPutsOneKey(t *testing.T) {
-	d := lake.Dir(t.TempDir())
+	root := t.TempDir()
+	d := lake.Dir(root)
 	ctx := context.Background()
 	const writers, size = 12, 64 << 10
 	var wg sync.WaitGroup
@@ -214,8 +217,8 @@ func TestDirConcurrentPutsOneKey(t *testing.T) {
 	if keys := listKeys(t, d, ""); !slices.Equal(keys, []string{"same/key"}) {
 		t.Fatalf("keys = %q", keys)
 	}
-	if n := len(files(t, d.Path())); n != 2 { // the object and its sidecar
-		t.Fatalf("files = %q", files(t, d.Path()))
+	if n := len(files(t, root)); n != 2 { // the object and its sidecar
+		t.Fatalf("files = %q", files(t, root))
 	}
 }
 
@@ -237,7 +240,8 @@ func checkWhole(obj *lake.Object, size int) error {
 }
 
 func TestDirConflicts(t *testing.T) {
-	d := lake.Dir(t.TempDir())
+	root := t.TempDir()
+	d := lake.Dir(root)
 	ctx := context.Background()
 	put(t, d, "a", "file a", lake.PutOptions{})
 	put(t, d, "x/y", "file x/y", lake.PutOptions{})
@@ -253,7 +257,8 @@ func TestDirConflicts(t *testing.T) {
 }
 
 func TestDirReservedAndLongSegments(t *testing.T) {
-	d := lake.Dir(t.TempDir())
+	root := t.TempDir()
+	d := lake.Dir(root)
 	ctx := context.Background()
 	for _, k := range []string{".lake/meta/a.meta", "a/.lake-tmp-0123", "a/.lakefront", strings.Repeat("s", 251)} {
 		if err := d.Put(ctx, k, strings.NewReader("x"), lake.PutOptions{}); !errors.Is(err, lake.ErrInvalidKey) {
@@ -274,11 +279,12 @@ func TestDirReservedAndLongSegments(t *testing.T) {
 }
 
 func TestDirSidecarsInvisible(t *testing.T) {
-	d := lake.Dir(t.TempDir())
+	root := t.TempDir()
+	d := lake.Dir(root)
 	meta := lake.PutOptions{ContentType: "application/json", Metadata: map[string]string{"a": "b"}}
 	put(t, d, "events/2024/01/15/14/s_1_00000000000000000001.jsonl", "{}\n", meta)
 	put(t, d, "snapshots/s/1.json", "{}", meta)
-	for _, f := range files(t, d.Path()) {
+	for _, f := range files(t, root) {
 		if strings.HasPrefix(f, ".lake/") {
 			if !strings.HasSuffix(f, ".meta") {
 				t.Errorf("hidden file %s does not end in .meta", f)
@@ -300,7 +306,7 @@ func TestDirSidecarsInvisible(t *testing.T) {
 		"*/*/*/*/*/*/*/*.jsonl.meta": 1,
 	}
 	for glob, want := range globs {
-		m, _ := filepath.Glob(filepath.Join(d.Path(), glob))
+		m, _ := filepath.Glob(filepath.Join(root, glob))
 		if len(m) != want {
 			t.Errorf("glob %s matches %q", glob, m)
 		}
@@ -311,7 +317,8 @@ func TestDirSidecarsInvisible(t *testing.T) {
 }
 
 func TestDirSidecarNamesNeverCollide(t *testing.T) {
-	d := lake.Dir(t.TempDir())
+	root := t.TempDir()
+	d := lake.Dir(root)
 	m := func(v string) lake.PutOptions { return lake.PutOptions{Metadata: map[string]string{"v": v}} }
 	// Keys whose sidecars would share a name under a plain "key.meta" scheme.
 	put(t, d, "a", "1", m("a"))
@@ -327,11 +334,12 @@ func TestDirSidecarNamesNeverCollide(t *testing.T) {
 }
 
 func TestDirStaleSidecarIgnored(t *testing.T) {
-	d := lake.Dir(t.TempDir())
+	root := t.TempDir()
+	d := lake.Dir(root)
 	put(t, d, "k", "with metadata", lake.PutOptions{ContentType: "text/plain", Metadata: map[string]string{"a": "b"}})
 	// Another process (or a crash between the two renames) replaces the
 	// object without its sidecar.
-	if err := os.WriteFile(filepath.Join(d.Path(), "k"), []byte("replaced"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(root, "k"), []byte("replaced"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	body, info := get(t, d, "k")
@@ -340,7 +348,7 @@ func TestDirStaleSidecarIgnored(t *testing.T) {
 	}
 	// A damaged sidecar is ignored too.
 	put(t, d, "k", "again", lake.PutOptions{Metadata: map[string]string{"a": "b"}})
-	if err := os.WriteFile(filepath.Join(d.Path(), ".lake", "meta", "k.meta"), []byte("{not json"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(root, ".lake", "meta", "k.meta"), []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if body, info := get(t, d, "k"); body != "again" || info.Metadata != nil {
@@ -390,8 +398,9 @@ func TestDirFolderLifecycle(t *testing.T) {
 
 func TestDirManyKeysOneFolderPaging(t *testing.T) {
 	// Paging a big folder reads it once per page and stats only what it returns.
-	d := lake.Dir(t.TempDir())
-	if err := os.MkdirAll(filepath.Join(d.Path(), "big"), 0o755); err != nil {
+	root := t.TempDir()
+	d := lake.Dir(root)
+	if err := os.MkdirAll(filepath.Join(root, "big"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	var keys []string
@@ -399,7 +408,7 @@ func TestDirManyKeysOneFolderPaging(t *testing.T) {
 		keys = append(keys, "big/"+strconv.Itoa(i))
 	}
 	for _, k := range keys {
-		if err := os.WriteFile(filepath.Join(d.Path(), filepath.FromSlash(k)), nil, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(k)), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

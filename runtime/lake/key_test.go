@@ -67,13 +67,4 @@ func TestOptionsValidate(t *testing.T) {
 			t.Errorf("%+v: %v", o, err)
 		}
 	}
-	if got := (lake.ListOptions{}).PageSize(); got != lake.MaxListLimit {
-		t.Errorf("PageSize() = %d", got)
-	}
-	if got := (lake.ListOptions{Limit: 5}).PageSize(); got != 5 {
-		t.Errorf("PageSize(5) = %d", got)
-	}
-	if got := (lake.ListOptions{Limit: 1001}).PageSize(); got != lake.MaxListLimit {
-		t.Errorf("PageSize(1001) = %d", got)
-	}
 }

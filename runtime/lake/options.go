@@ -59,9 +59,9 @@ func (o ListOptions) Validate() error {
 	return nil
 }
 
-// PageSize is the number of objects a List call with these options returns
+// pageSize is the number of objects a List call with these options returns
 // at most: Limit, or MaxListLimit when Limit is 0 or larger.
-func (o ListOptions) PageSize() int {
+func (o ListOptions) pageSize() int {
 	if o.Limit <= 0 || o.Limit > MaxListLimit {
 		return MaxListLimit
 	}

@@ -48,7 +48,7 @@ func drain(b *testing.B, db *sql.DB, q string) int {
 }
 
 // BenchmarkQueries runs the builders over a lake of BENCH_LAKE_EVENTS events
-// (default 1M) written by lake.WriteEvents: 10 stores, one object per store
+// (default 1M) written by the emitter's lake writer: 10 stores, one object per store
 // and hour for 30 days from 2024-12-17 (so across a year boundary). The lake
 // is generated once into the temp dir and reused by later runs.
 func BenchmarkQueries(b *testing.B) {

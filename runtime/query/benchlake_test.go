@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/lakewrite"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -80,7 +81,7 @@ func writeBenchStore(bucket lake.Bucket, s, hours, n, objects int) error {
 	methods := []string{"sendMessage", "join", "leave", "getHistory"}
 	var seq, bookmark uint64
 	versions := map[string]int{}
-	enc := make([]lake.EncodedEvent, 0, n/objects+1)
+	enc := make([]lakewrite.EncodedEvent, 0, n/objects+1)
 	for h := range hours {
 		perObject := n / objects
 		if s*hours+h < n%objects {
@@ -120,9 +121,9 @@ func writeBenchStore(bucket lake.Bucket, s, hours, n, objects int) error {
 			if err != nil {
 				return err
 			}
-			enc = append(enc, lake.EncodedEvent{TS: ts, Seq: seq, JSON: js})
+			enc = append(enc, lakewrite.EncodedEvent{TS: ts, Seq: seq, JSON: js})
 		}
-		if _, err := lake.WriteEvents(context.Background(), bucket, id, enc); err != nil {
+		if _, err := lakewrite.WriteEvents(context.Background(), bucket, id, enc); err != nil {
 			return err
 		}
 	}

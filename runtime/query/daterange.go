@@ -63,22 +63,6 @@ func (b *bounds) tsCondition() string {
 		b.start.Format(timestampLayout), b.end.Format(timestampLayout))
 }
 
-// hourSegments returns the folder segments of t's hour: yyyy, mm, dd, hh.
-func hourSegments(t time.Time) [4]string {
-	return [4]string{
-		fmt.Sprintf("%04d", t.Year()),
-		fmt.Sprintf("%02d", int(t.Month())),
-		fmt.Sprintf("%02d", t.Day()),
-		fmt.Sprintf("%02d", t.Hour()),
-	}
-}
-
-// hourKey is the "yyyy/mm/dd/hh" of t's hour folder.
-func hourKey(t time.Time) string {
-	s := hourSegments(t)
-	return s[0] + "/" + s[1] + "/" + s[2] + "/" + s[3]
-}
-
 // lakeEpoch is the earliest instant a DateRange may hold: the lake's keys
 // start at the year 1970.
 var lakeEpoch = time.Unix(0, 0).UTC()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dotdo/events/internal/lakeformat"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -13,7 +14,7 @@ import (
 // when DuckDB can run it: a glob that matches no file is an error in DuckDB.
 // Call it before running a query to turn that case into an empty result of
 // your own, or recognise the query's error with IsNoFiles afterwards. b's
-// keys are the lake's ("events/yyyy/..."), as lake.WriteEvents writes them.
+// keys are the lake's ("events/yyyy/..."), as the emitter's lake sink writes them.
 func HasFiles(ctx context.Context, b lake.Bucket, dr *DateRange) (bool, error) {
 	bounds, err := dr.check("DateRange")
 	if err != nil {
@@ -21,7 +22,7 @@ func HasFiles(ctx context.Context, b lake.Bucket, dr *DateRange) (bool, error) {
 	}
 	// The literal part of the glob: "events/" and the shared folders.
 	segs, shared := (&source{bounds: bounds}).folders()
-	prefix := "events/"
+	prefix := lakeformat.Root
 	for _, seg := range segs[:shared] {
 		prefix += seg + "/"
 	}
@@ -43,9 +44,9 @@ func HasFiles(ctx context.Context, b lake.Bucket, dr *DateRange) (bool, error) {
 	}
 }
 
-// layoutObject reports whether key is where the glob's "*" levels look:
-// events/{4 folders}/{name}.jsonl.
+// layoutObject reports whether key is where the glob's "*" levels look: a
+// JSON Lines object in an hour folder.
 func layoutObject(key string) bool {
-	segs := strings.Split(key, "/")
-	return len(segs) == 6 && segs[0] == "events" && strings.HasSuffix(segs[5], ".jsonl")
+	_, name, day, ok := lakeformat.Parse(key)
+	return ok && !day && strings.HasSuffix(name, lakeformat.JSONL)
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/lakewrite"
+	"github.com/dotdo/events/internal/wire"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -43,11 +45,11 @@ func fuzzLake(t *testing.T, s string, extraKey string) string {
 			if i > 0 {
 				js = append(js, ',')
 			}
-			js = events.AppendString(js, fields[i].(string))
+			js = wire.AppendString(js, fields[i].(string))
 			js = append(js, ':')
 			v, err := json.Marshal(fields[i+1])
 			if str, ok := fields[i+1].(string); ok {
-				v, err = events.AppendString(nil, str), nil
+				v, err = wire.AppendString(nil, str), nil
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -56,8 +58,8 @@ func fuzzLake(t *testing.T, s string, extraKey string) string {
 		}
 		js = append(js, '}')
 		ts := at("2024-06-01T12:00:00.000Z")
-		if _, err := lake.WriteEvents(t.Context(), lake.Dir(root), events.Identity{ID: store},
-			[]lake.EncodedEvent{{TS: ts, Seq: seq, JSON: js}}); err != nil {
+		if _, err := lakewrite.WriteEvents(t.Context(), lake.Dir(root), events.Identity{ID: store},
+			[]lakewrite.EncodedEvent{{TS: ts, Seq: seq, JSON: js}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/lakewrite"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -13,7 +14,7 @@ import (
 // own ts; the writer files it under that UTC hour.
 func writeBatch(tb testing.TB, dir string, id events.Identity, seq uint64, evs ...events.Event) {
 	tb.Helper()
-	enc := make([]lake.EncodedEvent, 0, len(evs))
+	enc := make([]lakewrite.EncodedEvent, 0, len(evs))
 	for i, ev := range evs {
 		env := events.Envelope{TS: ev.EventTime(), DO: id}
 		if err := ev.Validate(env); err != nil {
@@ -23,9 +24,9 @@ func writeBatch(tb testing.TB, dir string, id events.Identity, seq uint64, evs .
 		if err != nil {
 			tb.Fatalf("event %d: %v", i, err)
 		}
-		enc = append(enc, lake.EncodedEvent{TS: ev.EventTime(), Seq: seq + uint64(i), JSON: js})
+		enc = append(enc, lakewrite.EncodedEvent{TS: ev.EventTime(), Seq: seq + uint64(i), JSON: js})
 	}
-	if _, err := lake.WriteEvents(context.Background(), lake.Dir(dir), id, enc); err != nil {
+	if _, err := lakewrite.WriteEvents(context.Background(), lake.Dir(dir), id, enc); err != nil {
 		tb.Fatal(err)
 	}
 }

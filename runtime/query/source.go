@@ -1,9 +1,10 @@
 package query
 
 import (
+	"strconv"
 	"strings"
 
-	"github.com/dotdo/events/runtime/lake"
+	"github.com/dotdo/events/internal/lakeformat"
 )
 
 // SourceOptions say which part of the lake Source reads and how.
@@ -17,8 +18,10 @@ type SourceOptions struct {
 	Root string
 	// DateRange, when set, reads only the events with Start <= ts <= End.
 	DateRange *DateRange
-	// DOID, when set, reads only the events of this store ("do".id) in the
-	// objects it wrote (named {SanitizeID(DOID)}_...), not the other stores'.
+	// DOID, when set, reads only the events of this store ("do".id), from
+	// the objects that may hold them: those named after it (this module's
+	// percent-encoded names and upstream's raw {DOID}_{ms}.jsonl) and those
+	// that may hold many stores' events (names starting with '_').
 	DOID string
 	// Columns are read in addition to EventColumns; a column named like an
 	// event column replaces that column's type, e.g. "doc" as a STRUCT of a
@@ -88,7 +91,8 @@ func newSource(bucket, root string, dr *DateRange, doID, columnsOption string, e
 func (s *source) folders() ([]string, int) {
 	segs := make([]string, 0, 4)
 	if s.bounds != nil {
-		a, b := hourSegments(s.bounds.firstHour), hourSegments(s.bounds.lastHour)
+		a := strings.Split(lakeformat.HourKey(s.bounds.firstHour), "/")
+		b := strings.Split(lakeformat.HourKey(s.bounds.lastHour), "/")
 		for i := range a {
 			if a[i] != b[i] {
 				break
@@ -107,7 +111,7 @@ func (s *source) folders() ([]string, int) {
 // "**") so only objects of the lake's key layout match.
 func (s *source) glob() (string, int) {
 	segs, shared := s.folders()
-	return s.base + "/events/" + strings.Join(segs, "/") + "/*.jsonl", shared
+	return s.base + "/" + lakeformat.Root + strings.Join(segs, "/") + "/*" + lakeformat.JSONL, shared
 }
 
 // sql renders the subquery.
@@ -115,16 +119,21 @@ func (s *source) sql() string {
 	glob, shared := s.glob()
 	var conds []string
 	if s.bounds != nil && shared < 4 {
-		// The file's hour folder "yyyy/mm/dd/hh": the last 13 characters of its
+		// The file's hour folder "yyyy/mm/dd/hh": the last HourKeyLen characters of its
 		// folder, whatever the root and however DuckDB spells it. DuckDB
 		// evaluates this filter on the file list and opens only the files
 		// that pass (it does so only for the column named "filename").
-		conds = append(conds, "right(parse_dirpath(filename), 13) BETWEEN "+
-			literal(hourKey(s.bounds.firstHour))+" AND "+literal(hourKey(s.bounds.lastHour)))
+		conds = append(conds, "right(parse_dirpath(filename), "+strconv.Itoa(lakeformat.HourKeyLen)+") BETWEEN "+
+			literal(lakeformat.HourKey(s.bounds.firstHour))+" AND "+literal(lakeformat.HourKey(s.bounds.lastHour)))
 	}
 	if s.doID != "" {
-		// SanitizeID never contains '_', so "{id}_" starts exactly the store's files.
-		conds = append(conds, "starts_with(parse_filename(filename), "+literal(lake.SanitizeID(s.doID)+"_")+")")
+		// Skip only the files whose names prove they hold none of the
+		// store's events (lakeformat.NamePrefixes); rows are filtered below.
+		var names []string
+		for _, p := range lakeformat.NamePrefixes(s.doID) {
+			names = append(names, "starts_with(parse_filename(filename), "+literal(p)+")")
+		}
+		conds = append(conds, "("+strings.Join(names, " OR ")+")")
 	}
 	if s.bounds != nil {
 		conds = append(conds, s.bounds.tsCondition())

@@ -12,7 +12,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 	"github.com/dotdo/events/runtime/cdc"
 )
 
@@ -124,7 +124,7 @@ func (p *bodyParser) parse() (h header, sum string, err error) {
 			if err := p.decode(&h.id, name); err != nil {
 				return h, "", err
 			}
-			if err := ValidateID(h.id); err != nil {
+			if err := validateID(h.id); err != nil {
 				return h, "", syntaxf("doId: %v", err)
 			}
 		case "timestamp":
@@ -132,7 +132,7 @@ func (p *bodyParser) parse() (h header, sum string, err error) {
 			if err := p.decode(&s, name); err != nil {
 				return h, "", err
 			}
-			if h.timestamp, err = events.ParseTime(s); err != nil {
+			if h.timestamp, err = wire.ParseTime(s); err != nil {
 				return h, "", syntaxf("timestamp %q is not a time", s)
 			}
 		case "bookmark":

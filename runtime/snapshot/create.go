@@ -20,7 +20,7 @@ type Options struct {
 	// Bucket receives the snapshot. Required.
 	Bucket lake.Bucket
 	// Prefix is the folder of every store's snapshots, one or more
-	// '/'-separated segments (each as ValidateID demands); "" means
+	// '/'-separated segments (each a valid store id of at most 250 bytes); "" means
 	// DefaultPrefix. A trailing '/' is ignored.
 	Prefix string
 }
@@ -76,7 +76,7 @@ func Create(ctx context.Context, store *cdc.Store, id string, opts Options) (Res
 	if store == nil || opts.Bucket == nil {
 		return Result{}, fmt.Errorf("%w: create: a store and a bucket are required", ErrInvalidOptions)
 	}
-	if err := ValidateID(id); err != nil {
+	if err := validateID(id); err != nil {
 		return Result{}, err
 	}
 	prefix, err := cleanPrefix(opts.Prefix)
@@ -175,7 +175,7 @@ func Create(ctx context.Context, store *cdc.Store, id string, opts Options) (Res
 	if _, err := f.Seek(0, 0); err != nil {
 		return Result{}, fmt.Errorf("snapshot: create: %w", err)
 	}
-	putOpts := lake.PutOptions{ContentType: ContentType, Metadata: metadata(id, res)}
+	putOpts := lake.PutOptions{ContentType: contentType, Metadata: metadata(id, res)}
 	if err := opts.Bucket.Put(ctx, res.Key, f, putOpts); err != nil {
 		return Result{}, fmt.Errorf("snapshot: create: put %s: %w", quote(res.Key), err)
 	}

@@ -5,7 +5,8 @@ import "errors"
 // Errors returned by this package; match them with errors.Is.
 var (
 	// ErrInvalidID matches errors about a store id, a prefix or a snapshot key
-	// that breaks the naming rules (see ValidateID).
+	// that breaks the naming rules (a store id: events.ValidateStoreID;
+	// errors about one match events.ErrInvalidStoreID too).
 	ErrInvalidID = errors.New("snapshot: invalid id, prefix or key")
 	// ErrInvalidOptions matches errors about missing or malformed arguments
 	// other than names: a nil store or bucket, a negative limit, a bad target.

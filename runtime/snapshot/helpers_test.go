@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/lakewrite"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/lake"
 	"github.com/dotdo/events/runtime/lake/laketest"
@@ -158,14 +159,14 @@ func ship(t testing.TB, s *cdc.Store, b lake.Bucket, id string, after cdc.Bookma
 // writeChanges writes changes as one lake batch.
 func writeChanges(t testing.TB, b lake.Bucket, id string, changes []cdc.RawChange) {
 	t.Helper()
-	evs := make([]lake.EncodedEvent, len(changes))
+	evs := make([]lakewrite.EncodedEvent, len(changes))
 	for i, c := range changes {
 		seq, _ := c.Bookmark.Seq()
 		ev := events.CollectionChange{
 			Type:       c.Op.EventType(),
 			TS:         c.TS,
 			DO:         events.Identity{ID: id},
-			ID:         fmt.Sprintf("ev-%d", seq),
+			ID:         fmt.Sprintf("ev-c%d", seq),
 			Collection: c.Collection,
 			DocID:      c.DocID,
 			Bookmark:   string(c.Bookmark),
@@ -177,9 +178,9 @@ func writeChanges(t testing.TB, b lake.Bucket, id string, changes []cdc.RawChang
 		if err != nil {
 			t.Fatal(err)
 		}
-		evs[i] = lake.EncodedEvent{TS: c.TS, Seq: uint64(seq), JSON: js}
+		evs[i] = lakewrite.EncodedEvent{TS: c.TS, Seq: uint64(seq), JSON: js}
 	}
-	if _, err := lake.WriteEvents(context.Background(), b, events.Identity{ID: id}, evs); err != nil {
+	if _, err := lakewrite.WriteEvents(context.Background(), b, events.Identity{ID: id}, evs); err != nil {
 		t.Fatal(err)
 	}
 }

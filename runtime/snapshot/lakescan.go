@@ -1,183 +1,164 @@
 package snapshot
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"iter"
+	"path"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/dotdo/events"
-	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/lake"
 )
 
-// eventsRoot is the lake folder of every events object (lake.HourPrefix).
-const eventsRoot = "events/"
-
-// lakeScan reads a store's change events from the lake into a chain, one
-// UTC hour folder at a time from start on (only the objects of this store:
-// their names start with SanitizeID(id) and '_'), or, without a start,
-// every events object of the store in one listing of the whole lake.
+// lakeScan reads a store's change events from the lake into a chain, as
+// lake.Events yields them: hour by hour from start on, or, without a start,
+// the whole lake. step reads one folder's worth at a time (the whole lake
+// without a start), so a restore stops reading once its chain is complete.
 type lakeScan struct {
-	bucket lake.Bucket
-	id     string
-	sid    string    // lake.SanitizeID(id)
-	next   time.Time // the next hour to read; zero: list the whole lake
-	end    time.Time // the last hour to read
-	done   bool
-	events int // change events read into the chain
+	id      string
+	next    func() (lake.Event, error, bool)
+	stop    func()
+	pending *lake.Event // the first event of the next folder
+	whole   bool        // no start: read everything in one step
+	done    bool
+	events  int // change events read into the chain
+	skipped int // change-typed events not shipped by the store (see trustedChange)
 }
 
-func newLakeScan(b lake.Bucket, id string, start, end time.Time) *lakeScan {
-	s := &lakeScan{bucket: b, id: id, sid: lake.SanitizeID(id), end: end.UTC().Truncate(time.Hour)}
+func newLakeScan(ctx context.Context, b lake.Bucket, id string, start, end time.Time) *lakeScan {
+	sel := lake.Selection{Store: id, To: end}
 	if !start.IsZero() {
-		s.next = start.UTC().Truncate(time.Hour)
+		sel.From = start
+	} else {
+		sel.To = time.Time{} // the whole lake, in one listing
 	}
-	return s
+	next, stop := iter.Pull2(lake.Events(ctx, b, sel))
+	return &lakeScan{id: id, next: next, stop: stop, whole: start.IsZero()}
 }
 
 // more reports whether step has anything left to read.
 func (s *lakeScan) more() bool { return !s.done }
 
-// step reads the next hour (or the whole lake) into c.
+// close releases the scan; it is safe to call more than once.
+func (s *lakeScan) close() {
+	s.done = true
+	s.stop()
+}
+
+// step reads the events of the next folder into c.
 func (s *lakeScan) step(ctx context.Context, c *chain) error {
-	if s.done {
-		return nil
-	}
-	var keys []string
-	if s.next.IsZero() {
-		s.done = true
-		var err error
-		if keys, err = s.listAll(ctx); err != nil {
-			return err
+	dir := ""
+	for !s.done {
+		var ev lake.Event
+		if s.pending != nil {
+			ev, s.pending = *s.pending, nil
+		} else {
+			e, err, ok := s.next()
+			if !ok {
+				s.close()
+				return nil
+			}
+			if err != nil {
+				s.close()
+				if errors.Is(err, lake.ErrCorrupt) {
+					return fmt.Errorf("%w: %w", ErrCorrupt, err)
+				}
+				return fmt.Errorf("snapshot: read the lake: %w", err)
+			}
+			ev = e
 		}
-	} else {
-		objs, err := lake.ListAll(ctx, s.bucket, lake.HourPrefix(s.next)+s.sid+"_")
+		d := path.Dir(ev.Key)
+		if !s.whole && dir != "" && d != dir {
+			s.pending = &ev
+			return nil
+		}
+		dir = d
+		ch, err := s.parse(ev)
 		if err != nil {
-			return fmt.Errorf("snapshot: list the lake: %w", err)
+			s.close()
+			return fmt.Errorf("%w: %s line %d: %v", ErrCorrupt, quote(ev.Key), ev.Line, err)
 		}
-		for _, o := range objs {
-			keys = append(keys, o.Key)
-		}
-		s.next = s.next.Add(time.Hour)
-		s.done = s.next.After(s.end)
-	}
-	for _, k := range keys {
-		if err := s.read(ctx, k, c); err != nil {
-			return err
+		if ch != nil {
+			s.events++
+			if err := c.add(ch, ev.Key); err != nil {
+				s.close()
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// listAll lists every events object of the store, a page at a time.
-func (s *lakeScan) listAll(ctx context.Context) ([]string, error) {
-	var keys []string
-	opts := lake.ListOptions{}
-	for {
-		page, err := s.bucket.List(ctx, eventsRoot, opts)
-		if err != nil {
-			return nil, fmt.Errorf("snapshot: list the lake: %w", err)
-		}
-		for _, o := range page.Objects {
-			name := o.Key[strings.LastIndexByte(o.Key, '/')+1:]
-			if strings.HasPrefix(name, s.sid+"_") {
-				keys = append(keys, o.Key)
-			}
-		}
-		if !page.More || len(page.Objects) == 0 {
-			return keys, nil
-		}
-		opts.StartAfter = page.Objects[len(page.Objects)-1].Key
-	}
-}
-
-// lakeEvent is what a restore needs of an event line.
-type lakeEvent struct {
-	Type       string          `json:"type"`
-	TS         string          `json:"ts"`
-	DO         events.Identity `json:"do"`
+// lakeChange is what a restore needs of a change event's line.
+type lakeChange struct {
 	Collection string          `json:"collection"`
 	DocID      string          `json:"docId"`
 	Doc        json.RawMessage `json:"doc"`
 	Bookmark   string          `json:"bookmark"`
 }
 
-// read adds the change events of this store in object key to c.
-func (s *lakeScan) read(ctx context.Context, key string, c *chain) error {
-	obj, err := s.bucket.Get(ctx, key)
-	if err != nil {
-		if errors.Is(err, lake.ErrNotFound) {
-			return nil // deleted since the listing: what it held is a gap, if needed
-		}
-		return fmt.Errorf("snapshot: read %s: %w", quote(key), err)
-	}
-	defer obj.Body.Close()
-	r := bufio.NewReaderSize(obj.Body, 64<<10)
-	for line := 1; ; line++ {
-		text, err := r.ReadBytes('\n')
-		if len(bytes.TrimSpace(text)) > 0 {
-			ch, err := s.parse(text)
-			if err != nil {
-				return fmt.Errorf("%w: %s line %d: %v", ErrCorrupt, quote(key), line, err)
-			}
-			if ch != nil {
-				s.events++
-				if err := c.add(ch, key); err != nil {
-					return err
-				}
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("snapshot: read %s: %w", quote(key), err)
-		}
-	}
-}
-
-// parse returns the change an event line holds, or nil for an event that
-// is not a change of this store (another store's, or not a CDC event, or a
-// change event without a bookmark, as emitted by hand).
-func (s *lakeScan) parse(line []byte) (*change, error) {
-	var ev lakeEvent
-	if err := json.Unmarshal(line, &ev); err != nil {
-		return nil, err
-	}
-	op, ok := strings.CutPrefix(ev.Type, "collection.")
-	if !ok || ev.DO.ID != s.id || ev.Bookmark == "" {
+// parse returns the change an event holds, or nil for an event that is not
+// a change the store shipped (see trustedChange).
+func (s *lakeScan) parse(ev lake.Event) (*change, error) {
+	op, ok := changelog.OpOfEventType(ev.Type)
+	if !ok {
 		return nil, nil
 	}
-	seq, err := cdc.Bookmark(ev.Bookmark).Seq()
+	var lc lakeChange
+	if err := json.Unmarshal(ev.JSON, &lc); err != nil {
+		return nil, err
+	}
+	seq, trusted, err := trustedChange(ev.ID, lc.Bookmark)
 	if err != nil {
 		return nil, err
 	}
-	ts, err := events.ParseTime(ev.TS)
-	if err != nil {
+	if !trusted {
+		s.skipped++
+		return nil, nil
+	}
+	ch := &change{seq: seq, ts: ev.TS, op: op, coll: lc.Collection, id: lc.DocID}
+	if err := changelog.ValidateCollection(ch.coll); err != nil {
 		return nil, err
 	}
-	ch := &change{seq: seq, ts: ts, op: cdc.Op(op), coll: ev.Collection, id: ev.DocID}
-	if err := cdc.ValidateCollection(ch.coll); err != nil {
+	if err := changelog.ValidateID(ch.id); err != nil {
 		return nil, err
 	}
-	if err := cdc.ValidateID(ch.id); err != nil {
-		return nil, err
-	}
-	switch ch.op {
-	case cdc.OpInsert, cdc.OpUpdate:
-		if len(ev.Doc) == 0 {
+	if op != changelog.OpDelete {
+		if len(lc.Doc) == 0 || string(lc.Doc) == "null" {
 			return nil, fmt.Errorf("%s of %s/%s has no doc", ev.Type, ch.coll, quote(ch.id))
 		}
-		ch.doc = ev.Doc
-	case cdc.OpDelete:
-	default:
-		return nil, fmt.Errorf("unknown event type %q", ev.Type)
+		ch.doc = lc.Doc
 	}
 	return ch, nil
+}
+
+// trustedChange reports whether a change-typed event with this id and
+// bookmark is a change its store shipped from its change log, and its
+// change number; the error is a malformed bookmark of a trusted id. This module's emitter gives every change it ships the id
+// "{emitter id}-c{n}", n the number of its bookmark; custom events get
+// "{emitter id}-e{n}" or the id their author chose. So an event of type
+// collection.insert, collection.update or collection.delete counts as a
+// change only when its id ends in "-c" and its bookmark's number: anything
+// else (a custom event typed like a change, by this module before it
+// refused those or by another writer; a change event emitted by hand
+// without a bookmark) is skipped and counted in PITRResult.Skipped.
+func trustedChange(id, bookmark string) (int64, bool, error) {
+	i := strings.LastIndex(id, "-c")
+	if i < 1 || bookmark == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseInt(id[i+2:], 10, 64)
+	if err != nil || strconv.FormatInt(n, 10) != id[i+2:] {
+		return 0, false, nil
+	}
+	seq, err := changelog.Bookmark(bookmark).Seq()
+	if err != nil {
+		return 0, false, err
+	}
+	return seq, seq == n, nil
 }

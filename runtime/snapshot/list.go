@@ -44,7 +44,7 @@ func List(ctx context.Context, bucket lake.Bucket, id string, opts ListOptions) 
 	if opts.Limit < 0 {
 		return nil, fmt.Errorf("%w: list: negative limit %d", ErrInvalidOptions, opts.Limit)
 	}
-	if err := ValidateID(id); err != nil {
+	if err := validateID(id); err != nil {
 		return nil, err
 	}
 	prefix, err := cleanPrefix(opts.Prefix)

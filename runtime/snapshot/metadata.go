@@ -4,22 +4,22 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 	"github.com/dotdo/events/runtime/lake"
 )
 
-// ContentType is the content type of snapshot objects.
-const ContentType = "application/json"
+// contentType is the content type of snapshot objects.
+const contentType = "application/json"
 
 // Metadata keys of snapshot objects: the upstream ones (doId, timestamp,
 // collections, docCount) and this package's bookmark and layout version.
 const (
-	MetaDOID        = "doId"
-	MetaTimestamp   = "timestamp"
-	MetaCollections = "collections"
-	MetaDocCount    = "docCount"
-	MetaBookmark    = "bookmark"
-	MetaVersion     = "version"
+	metaDOID        = "doId"
+	metaTimestamp   = "timestamp"
+	metaCollections = "collections"
+	metaDocCount    = "docCount"
+	metaBookmark    = "bookmark"
+	metaVersion     = "version"
 )
 
 // metadata is the metadata of a snapshot object. Collection names are
@@ -27,13 +27,13 @@ const (
 // limit, only the first that fit are listed (the body has them all).
 func metadata(id string, res Result) map[string]string {
 	m := map[string]string{
-		MetaDOID:      id,
-		MetaTimestamp: events.FormatTime(res.Timestamp),
-		MetaDocCount:  strconv.Itoa(res.TotalDocs),
-		MetaBookmark:  string(res.Bookmark),
-		MetaVersion:   strconv.Itoa(Version),
+		metaDOID:      id,
+		metaTimestamp: wire.FormatTime(res.Timestamp),
+		metaDocCount:  strconv.Itoa(res.TotalDocs),
+		metaBookmark:  string(res.Bookmark),
+		metaVersion:   strconv.Itoa(Version),
 	}
-	used := len(MetaCollections)
+	used := len(metaCollections)
 	for k, v := range m {
 		used += len(k) + len(v)
 	}
@@ -51,6 +51,6 @@ func metadata(id string, res Result) map[string]string {
 		}
 		b.WriteString(c)
 	}
-	m[MetaCollections] = b.String()
+	m[metaCollections] = b.String()
 	return m
 }

@@ -1,22 +1,24 @@
 package snapshot
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 )
 
 // DefaultPrefix is where snapshots go when Options.Prefix is empty.
 const DefaultPrefix = "snapshots"
 
-// MaxIDLen is the longest store id, prefix segment or key segment, in
-// characters.
-const MaxIDLen = 256
+// maxSegment is the longest key segment a snapshot key has, in bytes: the
+// file name limit (255) less what a local bucket adds (lake.Dir).
+const maxSegment = 250
 
 // maxSuffix is the most snapshots of one store in one millisecond.
 const maxSuffix = 999999
@@ -26,47 +28,61 @@ const maxSuffix = 999999
 // safe in every bucket and file system.
 const keyTimeLen = len("2006-01-02T15-04-05-000Z")
 
-// ValidateID reports whether id can name a store's snapshots: 1-256
-// characters of valid UTF-8 without '/', '\', NUL or other control
-// characters, not starting or ending with '.' (so never "." or ".."). The
-// error matches ErrInvalidID.
-func ValidateID(id string) error {
-	if reason := segmentProblem(id); reason != "" {
-		return fmt.Errorf("%w: id %s: %s", ErrInvalidID, quote(id), reason)
+// validateID checks a store id by events.ValidateStoreID; the error also
+// matches ErrInvalidID.
+func validateID(id string) error {
+	if err := events.ValidateStoreID(id); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidID, err)
 	}
 	return nil
 }
 
-// segmentProblem says what is wrong with one segment of a key, or "".
+// segmentProblem says what is wrong with one segment of a prefix or key, or
+// "": it follows the store id rule and is at most maxSegment bytes.
 func segmentProblem(s string) string {
-	switch {
-	case s == "":
-		return "empty"
-	case !utf8.ValidString(s):
-		return "not valid UTF-8"
-	case utf8.RuneCountInString(s) > MaxIDLen:
-		return fmt.Sprintf("longer than %d characters", MaxIDLen)
-	case s[0] == '.' || s[len(s)-1] == '.':
-		return "starts or ends with '.'"
+	if err := events.ValidateStoreID(s); err != nil {
+		return err.Error()
 	}
-	for _, r := range s {
-		switch {
-		case r == '/':
-			return "contains '/'"
-		case r == '\\':
-			return "contains '\\'"
-		case r == 0:
-			return "contains a NUL character"
-		case unicode.IsControl(r):
-			return fmt.Sprintf("contains the control character %U", r)
-		}
+	if len(s) > maxSegment {
+		return fmt.Sprintf("longer than %d bytes", maxSegment)
 	}
 	return ""
 }
 
+// hashedIDPrefix is how much of a long id a hashed segment keeps, in bytes.
+const hashedIDPrefix = 150
+
+// idSegment is the key segment of a store's snapshot folder: the id itself
+// when it fits in maxSegment bytes, else ".~", the id's first bytes (at
+// most 150, whole characters), '~' and 32 hex digits of the SHA-256 of the
+// id. No valid id starts with '.', so a hashed segment is never another
+// id's own; two ids share one only by a 128-bit digest collision. The body
+// and metadata of every snapshot hold the whole id.
+func idSegment(id string) string {
+	if len(id) <= maxSegment {
+		return id
+	}
+	cut := hashedIDPrefix
+	for cut > 0 && !utf8.RuneStart(id[cut]) {
+		cut--
+	}
+	sum := sha256.Sum256([]byte(id))
+	return ".~" + id[:cut] + "~" + hex.EncodeToString(sum[:16])
+}
+
+// hashedSegment reports whether seg is one idSegment makes of a long id.
+func hashedSegment(seg string) bool {
+	rest, ok := strings.CutPrefix(seg, ".~")
+	if !ok || len(rest) < 33 || rest[len(rest)-33] != '~' || segmentProblem(rest[:len(rest)-33]) != "" {
+		return false
+	}
+	_, err := hex.DecodeString(rest[len(rest)-32:])
+	return err == nil && strings.ToLower(rest[len(rest)-32:]) == rest[len(rest)-32:]
+}
+
 // cleanPrefix checks a snapshot prefix and returns it without a trailing
 // '/'; "" means DefaultPrefix. Every '/'-separated segment follows the rules
-// of ValidateID.
+// of segmentProblem.
 func cleanPrefix(prefix string) (string, error) {
 	p := strings.TrimSuffix(prefix, "/")
 	if prefix == "" {
@@ -81,12 +97,12 @@ func cleanPrefix(prefix string) (string, error) {
 }
 
 // dirOf is the folder of a store's snapshots, with its trailing '/'.
-func dirOf(prefix, id string) string { return prefix + "/" + id + "/" }
+func dirOf(prefix, id string) string { return prefix + "/" + idSegment(id) + "/" }
 
 // formatName returns the object name of a snapshot taken at ts (UTC,
 // milliseconds), the n-th of its millisecond (0 for the first).
 func formatName(ts time.Time, n int) string {
-	s := strings.NewReplacer(":", "-", ".", "-").Replace(events.FormatTime(ts))
+	s := strings.NewReplacer(":", "-", ".", "-").Replace(wire.FormatTime(ts))
 	if n > 0 {
 		s += fmt.Sprintf("_%06d", n)
 	}
@@ -126,7 +142,7 @@ func parseName(name string) (ts time.Time, n int, ok bool) {
 // keyParts is a parsed snapshot key.
 type keyParts struct {
 	prefix string    // without its trailing '/'
-	id     string    // the store id
+	id     string    // the store id's segment (idSegment)
 	ts     time.Time // the snapshot's time
 	n      int       // its rank in its millisecond
 }
@@ -138,7 +154,10 @@ func parseKey(key string) (keyParts, error) {
 	if len(segs) < 3 {
 		return keyParts{}, fmt.Errorf("%w: key %s is not {prefix}/{id}/{time}.json", ErrInvalidID, quote(key))
 	}
-	for _, seg := range segs {
+	for i, seg := range segs {
+		if i == len(segs)-2 && hashedSegment(seg) {
+			continue
+		}
 		if reason := segmentProblem(seg); reason != "" {
 			return keyParts{}, fmt.Errorf("%w: key %s: segment %s: %s", ErrInvalidID, quote(key), quote(seg), reason)
 		}

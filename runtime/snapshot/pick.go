@@ -83,7 +83,7 @@ func snapshotBookmark(ctx context.Context, bucket lake.Bucket, key string) (cdc.
 		return "", fmt.Errorf("snapshot: get %s: %w", quote(key), err)
 	}
 	defer obj.Body.Close()
-	if s, ok := obj.Info.Metadata[MetaBookmark]; ok {
+	if s, ok := obj.Info.Metadata[metaBookmark]; ok {
 		if bm, err := cdc.ParseBookmark(s); err == nil {
 			return bm, nil
 		}

@@ -49,6 +49,12 @@ type PITRResult struct {
 	// documents the chain's last state holds and the restored state lacks
 	// (only when the store was advanced).
 	Retracted int
+	// Skipped is the number of events of the store in the lake typed like
+	// changes (collection.insert, ...) that the restore did not replay
+	// because the store did not ship them from its change log: custom
+	// events given a change's type, change events without a bookmark. See
+	// RestoreTo.
+	Skipped int
 }
 
 // RestoreTo brings store to the state of store id at target, in one
@@ -96,11 +102,19 @@ type PITRResult struct {
 // empty store: one behind the chain that already holds a document with its
 // target value gets no change for it, so a replay through this restore
 // would keep the chain's later value of that document.
+//
+// Only changes the store itself shipped are replayed: the lake events of
+// id (do.id) whose type is a change type, with a bookmark, and whose event
+// id is the one this module's emitter gives a change, "{emitter id}-c{n}"
+// with n the bookmark's number. Events of a change type with any other id
+// (custom events typed like changes, which older versions of the emitter
+// accepted and other writers may produce, or change events emitted by hand)
+// are skipped and counted in PITRResult.Skipped.
 func RestoreTo(ctx context.Context, store *cdc.Store, bucket lake.Bucket, id string, target Target) (PITRResult, error) {
 	if store == nil || bucket == nil {
 		return PITRResult{}, fmt.Errorf("%w: restore to: a store and a bucket are required", ErrInvalidOptions)
 	}
-	if err := ValidateID(id); err != nil {
+	if err := validateID(id); err != nil {
 		return PITRResult{}, err
 	}
 	upto, err := checkTarget(target)
@@ -144,7 +158,8 @@ func RestoreTo(ctx context.Context, store *cdc.Store, bucket lake.Bucket, id str
 	if base.body != nil {
 		start = base.ts.Add(-time.Hour)
 	}
-	scan := newLakeScan(bucket, id, start, now.Add(time.Hour))
+	scan := newLakeScan(ctx, bucket, id, start, now.Add(time.Hour))
+	defer scan.close()
 	ov := overlay{}
 	reached := from
 	for need := from + 1; upto == 0 || need <= upto; need++ {
@@ -196,6 +211,7 @@ func RestoreTo(ctx context.Context, store *cdc.Store, bucket lake.Bucket, id str
 		return PITRResult{}, fmt.Errorf("snapshot: restore %s to %s: %w", quote(id), describe(target), err)
 	}
 	res.RestoreResult = rr
+	res.Skipped = scan.skipped
 	res.Advanced = g.advance
 	res.Retracted = retracted
 	return res, nil

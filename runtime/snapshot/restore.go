@@ -66,7 +66,7 @@ func fetch(ctx context.Context, bucket lake.Bucket, key, id string) (*os.File, h
 		discard(f)
 		return nil, header{}, fmt.Errorf("snapshot %s: %w", quote(key), err)
 	}
-	if h.id != id {
+	if idSegment(h.id) != idSegment(id) {
 		discard(f)
 		return nil, header{}, fmt.Errorf("%w: snapshot %s: the body is a snapshot of %s, not %s", ErrCorrupt, quote(key), quote(h.id), quote(id))
 	}

@@ -73,7 +73,7 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.ReadSeeker, opts l
 		Metadata:    meta,
 	})
 	if err != nil {
-		return fmt.Errorf("s3lake: put %q in %s: %w", key, b.name, err)
+		return b.putError(key, err)
 	}
 	return nil
 }
@@ -125,7 +125,7 @@ func (b *Bucket) List(ctx context.Context, prefix string, opts lake.ListOptions)
 		in.StartAfter = aws.String(opts.StartAfter)
 	}
 	if opts.Limit > 0 {
-		in.MaxKeys = aws.Int32(int32(opts.PageSize()))
+		in.MaxKeys = aws.Int32(int32(min(opts.Limit, lake.MaxListLimit)))
 	}
 	out, err := b.client.ListObjectsV2(ctx, in)
 	if err != nil {

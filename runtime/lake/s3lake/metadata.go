@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dotdo/events/internal/lakeformat"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -16,10 +17,10 @@ const keyCaseKey = "lake-key-case"
 
 // knownKeys maps the lowercased upstream metadata names back to their case.
 var knownKeys = map[string]string{
-	"doid":       lake.MetaDOID,
-	"doname":     lake.MetaDOName,
-	"docolo":     lake.MetaDOColo,
-	"eventcount": lake.MetaEventCount,
+	"doid":       lakeformat.MetaDOID,
+	"doname":     lakeformat.MetaDOName,
+	"docolo":     lakeformat.MetaDOColo,
+	"eventcount": lakeformat.MetaEventCount,
 }
 
 // encodeMetadata returns the metadata to send: values RFC 2047 encoded where

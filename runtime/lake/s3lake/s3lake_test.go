@@ -3,12 +3,16 @@ package s3lake_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dotdo/events/runtime/lake"
@@ -157,5 +161,77 @@ func TestNewR2Client(t *testing.T) {
 	creds, err := o.Credentials.Retrieve(context.Background())
 	if err != nil || creds.AccessKeyID != "key-id" || creds.SecretAccessKey != "secret" {
 		t.Errorf("credentials %+v %v", creds, err)
+	}
+}
+
+// TestFileSystemServerErrors: the answers a file-system-backed S3 server
+// (Versity S3 Gateway's posix backend, answers recorded from v1.8.0) gives
+// for keys it can never store map to the lake's permanent errors; S3's own
+// retryable 409 does not.
+func TestFileSystemServerErrors(t *testing.T) {
+	answers := map[string]struct {
+		status int
+		code   string
+	}{
+		"c/a/b": {http.StatusConflict, "ObjectParentIsFile"},
+		"d/e":   {http.StatusConflict, "ExistingObjectIsDirectory"},
+		"f/g":   {http.StatusConflict, "DirectoryObjectContainsData"},
+		"long":  {http.StatusBadRequest, "KeyTooLongError"},
+		"busy":  {http.StatusConflict, "OperationAborted"},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := strings.TrimPrefix(r.URL.Path, "/"+laketest.BucketName+"/")
+		a := answers[key]
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(a.status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>m</Message><Key>%s</Key></Error>`, a.code, key)
+	}))
+	defer srv.Close()
+	client := s3.New(s3.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials:                credentials.NewStaticCredentialsProvider("k", "s", ""),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+		RetryMaxAttempts:           1,
+	})
+	b := s3lake.New(client, laketest.BucketName)
+	want := map[string]error{"c/a/b": lake.ErrConflict, "d/e": lake.ErrConflict, "f/g": lake.ErrConflict, "long": lake.ErrInvalidKey}
+	for key := range answers {
+		err := b.Put(context.Background(), key, strings.NewReader("x"), lake.PutOptions{})
+		if w := want[key]; w != nil && !errors.Is(err, w) || w == nil && (err == nil || errors.Is(err, lake.ErrConflict) || errors.Is(err, lake.ErrInvalidKey)) {
+			t.Errorf("%s: %v", key, err)
+		}
+	}
+}
+
+// TestRealServerConflicts runs the file-system clashes on a real S3 server
+// whose objects are files (versitygw, posix backend): a key below an object
+// and a key that is a folder of others are permanent errors, never retried
+// for ever; a segment over 255 bytes is an invalid key.
+func TestRealServerConflicts(t *testing.T) {
+	b := laketest.NewVersity(t)
+	ctx := context.Background()
+	put := func(key string) error {
+		return b.Put(ctx, key, strings.NewReader("x"), lake.PutOptions{})
+	}
+	if err := put("c/a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("c/a/b"); !errors.Is(err, lake.ErrConflict) {
+		t.Fatalf("key below an object: %v, want ErrConflict", err)
+	}
+	if err := put("d/e/f"); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("d/e"); !errors.Is(err, lake.ErrConflict) {
+		t.Fatalf("key that is a folder: %v, want ErrConflict", err)
+	}
+	if err := put("g/" + strings.Repeat("x", 256)); !errors.Is(err, lake.ErrInvalidKey) && !errors.Is(err, lake.ErrConflict) {
+		t.Fatalf("segment over 255 bytes: %v, want a permanent error", err)
+	}
+	for _, key := range []string{"c/a", "d/e/f"} {
+		if _, err := b.Get(ctx, key); err != nil {
+			t.Fatalf("%s after the refused puts: %v", key, err)
+		}
 	}
 }

@@ -1,6 +1,6 @@
 package kinds
 
-// This test is not part of the golden input: gen's TestGoldenKindsRun runs
+// This test is not part of the golden input: gen's TestGoldenRuntime runs
 // it with an overlay that puts it, and the expected events_gen.go, into
 // ../input. It checks that a filter on each kind of generated field finds
 // exactly the document it should on a real store, and that the lake
@@ -20,6 +20,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/lakewrite"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/lake"
 	"github.com/dotdo/events/runtime/query"
@@ -133,17 +134,17 @@ func checkLake(t *testing.T, store *cdc.Store, a, b Everything) {
 		t.Fatal(err)
 	}
 	id := events.Identity{ID: "kinds"}
-	var encoded []lake.EncodedEvent
+	var encoded []lakewrite.EncodedEvent
 	for i, r := range raws {
 		ev := events.CollectionChange{Type: r.Op.EventType(), TS: r.TS, DO: id, Collection: r.Collection, DocID: r.DocID, Doc: r.Doc, Bookmark: string(r.Bookmark)}
 		data, err := ev.AppendJSON(nil, events.Envelope{ID: string(r.Bookmark)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		encoded = append(encoded, lake.EncodedEvent{TS: r.TS, Seq: uint64(i + 1), JSON: data})
+		encoded = append(encoded, lakewrite.EncodedEvent{TS: r.TS, Seq: uint64(i + 1), JSON: data})
 	}
 	root := filepath.Join(t.TempDir(), "lake")
-	if _, err := lake.WriteEvents(ctx, lake.Dir(root), id, encoded); err != nil {
+	if _, err := lakewrite.WriteEvents(ctx, lake.Dir(root), id, encoded); err != nil {
 		t.Fatal(err)
 	}
 	db, err := sql.Open("duckdb", "")

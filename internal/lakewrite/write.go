@@ -1,4 +1,8 @@
-package lake
+// Package lakewrite writes events to the lake in the layout of package
+// internal/lakeformat. Only this module's sinks call it (the emitter's lake
+// sink, later a fleet and the ingest); users read the lake with package
+// runtime/lake and query it with runtime/query.
+package lakewrite
 
 import (
 	"bytes"
@@ -12,17 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/dotdo/events"
-)
-
-// ContentTypeJSONL is the content type of events objects (JSON Lines).
-const ContentTypeJSONL = "application/x-ndjson"
-
-// Metadata keys of events objects, as the upstream library writes them.
-const (
-	MetaDOID       = "doId"
-	MetaDOName     = "doName"
-	MetaDOColo     = "doColo"
-	MetaEventCount = "eventCount"
+	"github.com/dotdo/events/internal/lakeformat"
+	"github.com/dotdo/events/runtime/lake"
 )
 
 // maxMetaValue is the longest metadata value WriteEvents stores; longer ones
@@ -53,10 +48,13 @@ type Written struct {
 // WriteEvents writes a batch to the lake, split by the UTC hour of each
 // event's own TS (events keep their order within each hour object), one JSON
 // Lines object per hour (one event per line, '\n' after each), under
-// EventKey(hour, id.ID, first event's ms in that part, first Seq in that
-// part), so retrying the same batch produces the same keys and overwrites.
-// Objects have content type ContentTypeJSONL and the metadata doId, doName,
-// doColo (when set; values cut to 256 bytes) and eventCount.
+// lakeformat.StoreKey(hour, id.ID, first event's ms in that part, first Seq
+// in that part, Sum of the body): retrying the same batch writes the same
+// bytes under the same keys, and a batch re-formed with other events gets
+// other keys, so an abandoned upload that a server carries out late never
+// replaces newer events. Objects have content type ContentTypeJSONL and the
+// metadata doId, doName, doColo (as upstream: always, "" when unknown;
+// values cut to 256 bytes) and eventCount.
 //
 // It returns what it wrote, in hour order. It checks the whole batch first
 // (an identity with an id; every event with a time between 1970 and 9999 and
@@ -64,7 +62,7 @@ type Written struct {
 // events.ErrInvalidEvent) and then stops at the first error; parts already
 // written are harmless, as a retry overwrites them. An empty batch writes
 // nothing.
-func WriteEvents(ctx context.Context, b Bucket, id events.Identity, evs []EncodedEvent) ([]Written, error) {
+func WriteEvents(ctx context.Context, b lake.Bucket, id events.Identity, evs []EncodedEvent) ([]Written, error) {
 	if id.ID == "" {
 		return nil, fmt.Errorf("%w: lake: the identity has no id", events.ErrInvalidEvent)
 	}
@@ -84,12 +82,12 @@ func WriteEvents(ctx context.Context, b Bucket, id events.Identity, evs []Encode
 		}
 		first, last := p.events[0], p.events[len(p.events)-1]
 		w := Written{
-			Key:      EventKey(p.hour, id.ID, first.TS.UnixMilli(), first.Seq),
+			Key:      lakeformat.StoreKey(p.hour, id.ID, first.TS.UnixMilli(), first.Seq, lakeformat.Sum(body.Bytes())),
 			Count:    len(p.events),
 			FirstSeq: first.Seq,
 			LastSeq:  last.Seq,
 		}
-		opts := PutOptions{ContentType: ContentTypeJSONL, Metadata: eventsMetadata(id, len(p.events))}
+		opts := lake.PutOptions{ContentType: lakeformat.ContentTypeJSONL, Metadata: eventsMetadata(id, len(p.events))}
 		if err := b.Put(ctx, w.Key, bytes.NewReader(body.Bytes()), opts); err != nil {
 			return written, fmt.Errorf("lake: write %d events to %s: %w", w.Count, w.Key, err)
 		}
@@ -143,17 +141,12 @@ func checkEncoded(ev EncodedEvent) error {
 
 // eventsMetadata is the metadata of an events object.
 func eventsMetadata(id events.Identity, count int) map[string]string {
-	m := map[string]string{
-		MetaDOID:       truncateUTF8(id.ID, maxMetaValue),
-		MetaEventCount: strconv.Itoa(count),
+	return map[string]string{
+		lakeformat.MetaDOID:       truncateUTF8(id.ID, maxMetaValue),
+		lakeformat.MetaDOName:     truncateUTF8(id.Name, maxMetaValue),
+		lakeformat.MetaDOColo:     truncateUTF8(id.Colo, maxMetaValue),
+		lakeformat.MetaEventCount: strconv.Itoa(count),
 	}
-	if id.Name != "" {
-		m[MetaDOName] = truncateUTF8(id.Name, maxMetaValue)
-	}
-	if id.Colo != "" {
-		m[MetaDOColo] = truncateUTF8(id.Colo, maxMetaValue)
-	}
-	return m
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character,

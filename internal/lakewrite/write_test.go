@@ -1,4 +1,4 @@
-package lake_test
+package lakewrite_test
 
 import (
 	"context"
@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/lakeformat"
+	"github.com/dotdo/events/internal/lakewrite"
 	"github.com/dotdo/events/runtime/lake"
 )
 
 var storeID = events.Identity{ID: "store-1", Name: "Chat Room ☕", Class: "ChatRoom", Colo: "fra"}
 
 // encode encodes a custom event the way an emitter does.
-func encode(t *testing.T, ts time.Time, seq uint64) lake.EncodedEvent {
+func encode(t *testing.T, ts time.Time, seq uint64) lakewrite.EncodedEvent {
 	t.Helper()
 	ev := events.Custom{Type: "user.action", TS: ts, Fields: map[string]any{"seq": seq, "note": "line\nbreak"}}
 	env := events.Envelope{ID: fmt.Sprintf("ev-%d", seq), DO: storeID}
@@ -28,10 +30,10 @@ func encode(t *testing.T, ts time.Time, seq uint64) lake.EncodedEvent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lake.EncodedEvent{TS: ts, Seq: seq, JSON: data}
+	return lakewrite.EncodedEvent{TS: ts, Seq: seq, JSON: data}
 }
 
-func bodyOf(evs ...lake.EncodedEvent) string {
+func bodyOf(evs ...lakewrite.EncodedEvent) string {
 	var b strings.Builder
 	for _, ev := range evs {
 		b.Write(ev.JSON)
@@ -46,13 +48,13 @@ func TestWriteEventsRollover(t *testing.T) {
 		last := time.Date(2024, 12, 31, 23, 59, 59, 999e6, time.UTC)
 		first := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 		e1, e2, e3 := encode(t, last.Add(-time.Minute), 41), encode(t, last, 42), encode(t, first, 43)
-		written, err := lake.WriteEvents(ctx, b, storeID, []lake.EncodedEvent{e1, e2, e3})
+		written, err := lakewrite.WriteEvents(ctx, b, storeID, []lakewrite.EncodedEvent{e1, e2, e3})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []lake.Written{
-			{Key: "events/2024/12/31/23/store-1_1735689539999_00000000000000000041.jsonl", Count: 2, FirstSeq: 41, LastSeq: 42},
-			{Key: "events/2025/01/01/00/store-1_1735689600000_00000000000000000043.jsonl", Count: 1, FirstSeq: 43, LastSeq: 43},
+		want := []lakewrite.Written{
+			{Key: "events/2024/12/31/23/store-1_1735689539999_00000000000000000041_" + lakeformat.Sum([]byte(bodyOf(e1, e2))) + ".jsonl", Count: 2, FirstSeq: 41, LastSeq: 42},
+			{Key: "events/2025/01/01/00/store-1_1735689600000_00000000000000000043_" + lakeformat.Sum([]byte(bodyOf(e3))) + ".jsonl", Count: 1, FirstSeq: 43, LastSeq: 43},
 		}
 		if !slices.Equal(written, want) {
 			t.Fatalf("written = %+v\nwant      %+v", written, want)
@@ -65,7 +67,7 @@ func TestWriteEventsRollover(t *testing.T) {
 			if got != body {
 				t.Errorf("%s body:\n%s\nwant\n%s", want[i].Key, got, body)
 			}
-			if info.ContentType != lake.ContentTypeJSONL {
+			if info.ContentType != lakeformat.ContentTypeJSONL {
 				t.Errorf("content type %q", info.ContentType)
 			}
 			meta := map[string]string{"doId": "store-1", "doName": "Chat Room ☕", "doColo": "fra", "eventCount": fmt.Sprint(want[i].Count)}
@@ -88,11 +90,11 @@ func TestWriteEventsIdempotent(t *testing.T) {
 	eachBucket(t, func(t *testing.T, b lake.Bucket) {
 		ctx := context.Background()
 		base := time.Date(2024, 1, 15, 14, 59, 59, 0, time.UTC)
-		var batch []lake.EncodedEvent
+		var batch []lakewrite.EncodedEvent
 		for i := range 50 {
 			batch = append(batch, encode(t, base.Add(time.Duration(i)*100*time.Millisecond), uint64(1000+i)))
 		}
-		w1, err := lake.WriteEvents(ctx, b, storeID, batch)
+		w1, err := lakewrite.WriteEvents(ctx, b, storeID, batch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +102,7 @@ func TestWriteEventsIdempotent(t *testing.T) {
 		for _, w := range w1 {
 			bodies[w.Key], _ = get(t, b, w.Key)
 		}
-		w2, err := lake.WriteEvents(ctx, b, storeID, batch)
+		w2, err := lakewrite.WriteEvents(ctx, b, storeID, batch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +119,7 @@ func TestWriteEventsIdempotent(t *testing.T) {
 			}
 		}
 		// A later batch of the same hour gets its own object.
-		w3, err := lake.WriteEvents(ctx, b, storeID, []lake.EncodedEvent{encode(t, base.Add(time.Second), 2000)})
+		w3, err := lakewrite.WriteEvents(ctx, b, storeID, []lakewrite.EncodedEvent{encode(t, base.Add(time.Second), 2000)})
 		if err != nil || len(w3) != 1 || slices.Contains(keys, w3[0].Key) {
 			t.Fatalf("next batch: %+v %v", w3, err)
 		}
@@ -130,18 +132,18 @@ func TestWriteEventsInterleavedHours(t *testing.T) {
 	h13 := h14.Add(-time.Hour)
 	// Delivered late and out of order: each event still lands under its own hour.
 	e1, e2, e3, e4 := encode(t, h14, 1), encode(t, h13, 2), encode(t, h14.Add(-time.Minute), 3), encode(t, h13.In(time.FixedZone("X", -7*3600)), 4)
-	written, err := lake.WriteEvents(context.Background(), b, events.Identity{ID: "a_b/c"}, []lake.EncodedEvent{e1, e2, e3, e4})
+	written, err := lakewrite.WriteEvents(context.Background(), b, events.Identity{ID: "a_b/c"}, []lakewrite.EncodedEvent{e1, e2, e3, e4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []lake.Written{
-		{Key: fmt.Sprintf("events/2024/01/15/13/a%%5Fb%%2Fc_%d_%020d.jsonl", h13.UnixMilli(), 2), Count: 2, FirstSeq: 2, LastSeq: 4},
-		{Key: fmt.Sprintf("events/2024/01/15/14/a%%5Fb%%2Fc_%d_%020d.jsonl", h14.UnixMilli(), 1), Count: 2, FirstSeq: 1, LastSeq: 3},
+	want := []lakewrite.Written{
+		{Key: fmt.Sprintf("events/2024/01/15/13/a%%5Fb%%2Fc_%d_%020d_%s.jsonl", h13.UnixMilli(), 2, lakeformat.Sum([]byte(bodyOf(e2, e4)))), Count: 2, FirstSeq: 2, LastSeq: 4},
+		{Key: fmt.Sprintf("events/2024/01/15/14/a%%5Fb%%2Fc_%d_%020d_%s.jsonl", h14.UnixMilli(), 1, lakeformat.Sum([]byte(bodyOf(e1, e3)))), Count: 2, FirstSeq: 1, LastSeq: 3},
 	}
 	if !slices.Equal(written, want) {
 		t.Fatalf("written = %+v\nwant      %+v", written, want)
 	}
-	if got, info := get(t, b, want[0].Key); got != bodyOf(e2, e4) || !maps.Equal(info.Metadata, map[string]string{"doId": "a_b/c", "eventCount": "2"}) {
+	if got, info := get(t, b, want[0].Key); got != bodyOf(e2, e4) || !maps.Equal(info.Metadata, map[string]string{"doId": "a_b/c", "doName": "", "doColo": "", "eventCount": "2"}) {
 		t.Errorf("13h: %q %q", got, info.Metadata)
 	}
 	if got, _ := get(t, b, want[1].Key); got != bodyOf(e1, e3) {
@@ -154,19 +156,19 @@ func TestWriteEventsBadInput(t *testing.T) {
 	good := encode(t, ts, 1)
 	bad := map[string]struct {
 		id  events.Identity
-		evs []lake.EncodedEvent
+		evs []lakewrite.EncodedEvent
 	}{
-		"no id":        {events.Identity{Name: "x"}, []lake.EncodedEvent{good}},
-		"zero ts":      {storeID, []lake.EncodedEvent{good, {Seq: 2, JSON: good.JSON}}},
-		"before 1970":  {storeID, []lake.EncodedEvent{good, {TS: time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), Seq: 2, JSON: good.JSON}}},
-		"empty json":   {storeID, []lake.EncodedEvent{good, {TS: ts, Seq: 2}}},
-		"invalid json": {storeID, []lake.EncodedEvent{good, {TS: ts, Seq: 2, JSON: []byte(`{"a":`)}}},
-		"raw newline":  {storeID, []lake.EncodedEvent{good, {TS: ts, Seq: 2, JSON: []byte("{\n}")}}},
-		"not object":   {storeID, []lake.EncodedEvent{good, {TS: ts, Seq: 2, JSON: []byte(`[1]`)}}},
+		"no id":        {events.Identity{Name: "x"}, []lakewrite.EncodedEvent{good}},
+		"zero ts":      {storeID, []lakewrite.EncodedEvent{good, {Seq: 2, JSON: good.JSON}}},
+		"before 1970":  {storeID, []lakewrite.EncodedEvent{good, {TS: time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), Seq: 2, JSON: good.JSON}}},
+		"empty json":   {storeID, []lakewrite.EncodedEvent{good, {TS: ts, Seq: 2}}},
+		"invalid json": {storeID, []lakewrite.EncodedEvent{good, {TS: ts, Seq: 2, JSON: []byte(`{"a":`)}}},
+		"raw newline":  {storeID, []lakewrite.EncodedEvent{good, {TS: ts, Seq: 2, JSON: []byte("{\n}")}}},
+		"not object":   {storeID, []lakewrite.EncodedEvent{good, {TS: ts, Seq: 2, JSON: []byte(`[1]`)}}},
 	}
 	b := lake.Dir(t.TempDir())
 	for name, c := range bad {
-		written, err := lake.WriteEvents(context.Background(), b, c.id, c.evs)
+		written, err := lakewrite.WriteEvents(context.Background(), b, c.id, c.evs)
 		if !errors.Is(err, events.ErrInvalidEvent) || written != nil {
 			t.Errorf("%s: %+v %v", name, written, err)
 		}
@@ -174,7 +176,7 @@ func TestWriteEventsBadInput(t *testing.T) {
 	if keys := listKeys(t, b, ""); len(keys) != 0 {
 		t.Fatalf("bad batches wrote %q", keys)
 	}
-	if written, err := lake.WriteEvents(context.Background(), b, storeID, nil); err != nil || len(written) != 0 {
+	if written, err := lakewrite.WriteEvents(context.Background(), b, storeID, nil); err != nil || len(written) != 0 {
 		t.Fatalf("empty batch: %+v %v", written, err)
 	}
 	if keys := listKeys(t, b, ""); len(keys) != 0 {
@@ -188,7 +190,7 @@ func TestWriteEventsStopsAtFirstError(t *testing.T) {
 	put(t, b, "events/2025", "in the way", lake.PutOptions{})
 	e1 := encode(t, time.Date(2024, 12, 31, 23, 0, 0, 0, time.UTC), 1)
 	e2 := encode(t, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), 2)
-	written, err := lake.WriteEvents(context.Background(), b, storeID, []lake.EncodedEvent{e1, e2})
+	written, err := lakewrite.WriteEvents(context.Background(), b, storeID, []lakewrite.EncodedEvent{e1, e2})
 	if !errors.Is(err, lake.ErrConflict) {
 		t.Fatalf("err = %v", err)
 	}
@@ -203,7 +205,7 @@ func TestWriteEventsStopsAtFirstError(t *testing.T) {
 func TestWriteEventsLongMetadata(t *testing.T) {
 	eachBucket(t, func(t *testing.T, b lake.Bucket) {
 		id := events.Identity{ID: strings.Repeat("i", 256), Name: strings.Repeat("名", 400), Colo: strings.Repeat("c", 300)}
-		written, err := lake.WriteEvents(context.Background(), b, id, []lake.EncodedEvent{encode(t, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), 1)})
+		written, err := lakewrite.WriteEvents(context.Background(), b, id, []lakewrite.EncodedEvent{encode(t, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), 1)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,6 +215,23 @@ func TestWriteEventsLongMetadata(t *testing.T) {
 		}
 		if !strings.Contains(written[0].Key, "~") {
 			t.Errorf("long id not shortened in %q", written[0].Key)
+		}
+	})
+}
+
+// TestWriteEventsUpstreamMetadata: as upstream, doName and doColo are
+// always written, "" when unknown.
+func TestWriteEventsUpstreamMetadata(t *testing.T) {
+	eachBucket(t, func(t *testing.T, b lake.Bucket) {
+		ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		written, err := lakewrite.WriteEvents(context.Background(), b, events.Identity{ID: "bare"}, []lakewrite.EncodedEvent{encode(t, ts, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, info := get(t, b, written[0].Key)
+		want := map[string]string{"doId": "bare", "doName": "", "doColo": "", "eventCount": "1"}
+		if !maps.Equal(info.Metadata, want) {
+			t.Errorf("metadata %q", info.Metadata)
 		}
 	})
 }

@@ -1,14 +1,16 @@
-package lake_test
+package lakeformat_test
 
 import (
 	"fmt"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/dotdo/events/internal/lakeformat"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -21,18 +23,18 @@ func TestHourPrefix(t *testing.T) {
 		"events/2023/12/31/23/": time.Date(2024, 1, 1, 5, 10, 0, 0, time.FixedZone("IST", 5*3600+1800)),
 	}
 	for want, ts := range cases {
-		if got := lake.HourPrefix(ts); got != want {
+		if got := lakeformat.HourPrefix(ts); got != want {
 			t.Errorf("HourPrefix(%v) = %q, want %q", ts, got, want)
 		}
 	}
 }
 
-func TestEventKey(t *testing.T) {
+func TestStoreKey(t *testing.T) {
 	ts := time.Date(2024, 1, 15, 14, 40, 0, 0, time.UTC)
-	got := lake.EventKey(ts, "store-1", ts.UnixMilli(), 7)
-	want := "events/2024/01/15/14/store-1_1705329600000_00000000000000000007.jsonl"
+	got := lakeformat.StoreKey(ts, "store-1", ts.UnixMilli(), 7, "0123456789abcdef")
+	want := "events/2024/01/15/14/store-1_1705329600000_00000000000000000007_0123456789abcdef.jsonl"
 	if got != want {
-		t.Fatalf("EventKey = %q, want %q", got, want)
+		t.Fatalf("StoreKey = %q, want %q", got, want)
 	}
 	if err := lake.ValidateKey(got); err != nil {
 		t.Fatal(err)
@@ -40,14 +42,69 @@ func TestEventKey(t *testing.T) {
 	// Keys of one store and hour sort by sequence number.
 	var keys []string
 	for _, seq := range []uint64{0, 9, 10, 99, 1 << 40, ^uint64(0)} {
-		keys = append(keys, lake.EventKey(ts, "s", ts.UnixMilli(), seq))
+		keys = append(keys, lakeformat.StoreKey(ts, "s", ts.UnixMilli(), seq, "ffffffffffffffff"))
 	}
 	if !slices.IsSorted(keys) {
 		t.Errorf("keys not sorted by seq: %q", keys)
 	}
 	// The id is sanitised.
-	if got := lake.EventKey(ts, "a/../b_c", 1, 2); got != "events/2024/01/15/14/a%2F..%2Fb%5Fc_1_00000000000000000002.jsonl" {
-		t.Errorf("EventKey with tricky id = %q", got)
+	if got := lakeformat.StoreKey(ts, "a/../b_c", 1, 2, "s"); got != "events/2024/01/15/14/a%2F..%2Fb%5Fc_1_00000000000000000002_s.jsonl" {
+		t.Errorf("StoreKey with tricky id = %q", got)
+	}
+	// The longest id gives a name far below the 255-byte limit.
+	long := strings.Repeat("日", 256)
+	if name := path.Base(lakeformat.StoreKey(ts, long, ts.UnixMilli(), ^uint64(0), lakeformat.Sum(nil))); len(name) > 200 {
+		t.Errorf("name of a 256-character id is %d bytes", len(name))
+	}
+	if got := lakeformat.WriterKey(ts, "w-1", 5, 6, "ab"); got != "events/2024/01/15/14/_w-w-1_5_00000000000000000006_ab.jsonl" {
+		t.Errorf("WriterKey = %q", got)
+	}
+}
+
+func TestMayHold(t *testing.T) {
+	cases := []struct {
+		name, id string
+		want     bool
+	}{
+		{"room-1_1_00000000000000000001_ab.jsonl", "room-1", true},
+		{"room-1_1_00000000000000000001.jsonl", "room-1", true},
+		{"room%5F1_1_00000000000000000001_ab.jsonl", "room_1", true}, // this module's name
+		{"room_1_1705329600000.jsonl", "room_1", true},               // upstream's raw name
+		{"_w-abc_1_00000000000000000001_ab.jsonl", "room_1", true},   // many stores
+		{"_compact_01J0000000000000000000000.parquet", "x", true},
+		{"room-2_1_00000000000000000001_ab.jsonl", "room-1", false},
+		{"room-10_1_00000000000000000001_ab.jsonl", "room-1", false},
+		{"room%5F1_1_1_ab.jsonl", "room", false},
+		{"room_1_1705329600000.jsonl", "room", true}, // a raw name cannot prove absence of "room"
+	}
+	for _, c := range cases {
+		if got := lakeformat.MayHold(c.name, c.id); got != c.want {
+			t.Errorf("MayHold(%q, %q) = %v", c.name, c.id, got)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	h := time.Date(2024, 1, 15, 14, 0, 0, 0, time.UTC)
+	for key, want := range map[string]bool{
+		"events/2024/01/15/14/a_1.jsonl":          true,
+		"events/2024/01/15/14/_compact_x.parquet": true,
+		"events/2024/01/15/_compact_x.parquet":    true,
+		"events/2024/01/15/14/a_1.json":           false,
+		"events/2024/01/15/14/.lake-tmp-1":        false,
+		"events/2024/1/15/14/a_1.jsonl":           false,
+		"events/2024/01/15/14/x/a_1.jsonl":        false,
+		"snapshots/2024/01/15/14/a_1.jsonl":       false,
+		"events/2024/13/15/14/a_1.jsonl":          false,
+	} {
+		hour, _, day, ok := lakeformat.Parse(key)
+		if ok != want {
+			t.Errorf("Parse(%q) ok = %v", key, ok)
+			continue
+		}
+		if ok && !day && !hour.Equal(h) || ok && day && !hour.Equal(h.Truncate(24*time.Hour)) {
+			t.Errorf("Parse(%q) hour = %v day %v", key, hour, day)
+		}
 	}
 }
 
@@ -74,7 +131,7 @@ func TestSanitizeIDExamples(t *testing.T) {
 		"ChatRoom:lobby": "ChatRoom%3Alobby",
 	}
 	for id, want := range cases {
-		if got := lake.SanitizeID(id); got != want {
+		if got := lakeformat.SanitizeID(id); got != want {
 			t.Errorf("SanitizeID(%q) = %q, want %q", id, got, want)
 		}
 	}
@@ -83,7 +140,7 @@ func TestSanitizeIDExamples(t *testing.T) {
 // checkSegment checks the promises SanitizeID makes about one result.
 func checkSegment(t *testing.T, id, seg string) {
 	t.Helper()
-	if len(seg) > lake.MaxIDSegment {
+	if len(seg) > lakeformat.MaxIDSegment {
 		t.Errorf("SanitizeID(%q) is %d bytes", id, len(seg))
 	}
 	if id == "" {
@@ -123,17 +180,17 @@ func TestSanitizeIDInjective(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for _, id := range ids {
-		seg := lake.SanitizeID(id)
+		seg := lakeformat.SanitizeID(id)
 		checkSegment(t, id, seg)
 		if other, dup := seen[seg]; dup && other != id {
 			t.Errorf("SanitizeID(%q) = SanitizeID(%q) = %q", id, other, seg)
 		}
 		seen[seg] = id
 	}
-	if seg := lake.SanitizeID(long); !strings.Contains(seg, "~") || len(seg) != lake.MaxIDSegment {
+	if seg := lakeformat.SanitizeID(long); !strings.Contains(seg, "~") || len(seg) != lakeformat.MaxIDSegment {
 		t.Errorf("long id: %q", seg)
 	}
-	if seg := lake.SanitizeID(strings.Repeat("a", 128)); seg != strings.Repeat("a", 128) {
+	if seg := lakeformat.SanitizeID(strings.Repeat("a", 128)); seg != strings.Repeat("a", 128) {
 		t.Errorf("128-byte id shortened: %q", seg)
 	}
 }
@@ -143,14 +200,14 @@ func FuzzSanitizeID(f *testing.F) {
 		f.Add(s, s+"x")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		sa, sb := lake.SanitizeID(a), lake.SanitizeID(b)
+		sa, sb := lakeformat.SanitizeID(a), lakeformat.SanitizeID(b)
 		checkSegment(t, a, sa)
 		if a != b && sa == sb {
 			t.Errorf("SanitizeID(%q) = SanitizeID(%q) = %q", a, b, sa)
 		}
 		if utf8.ValidString(a) && a != "" {
 			ts := time.Date(2024, 1, 15, 14, 0, 0, 0, time.UTC)
-			if err := lake.ValidateKey(lake.EventKey(ts, a, ts.UnixMilli(), 1)); err != nil {
+			if err := lake.ValidateKey(lakeformat.StoreKey(ts, a, ts.UnixMilli(), 1, lakeformat.Sum(nil))); err != nil {
 				t.Error(err)
 			}
 		}
