@@ -113,6 +113,9 @@ func (d *dirBucket) Put(ctx context.Context, key string, body io.ReadSeeker, opt
 	if _, err := body.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("lake: dir: put %q: rewind body: %w", key, err)
 	}
+	if err := d.keyLinks(key, false); err != nil {
+		return d.putError(key, err)
+	}
 	target := d.objectPath(key)
 	if fi, err := os.Lstat(target); err == nil && fi.IsDir() {
 		return fmt.Errorf("%w: dir: put %q: the key is a folder of other objects", ErrConflict, key)
@@ -188,12 +191,18 @@ func (d *dirBucket) Get(ctx context.Context, key string) (*Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := d.keyLinks(key, true); err != nil {
+		return nil, fmt.Errorf("lake: dir: get %q: %w", key, err)
+	}
 	mu := d.lock(key)
 	mu.RLock()
 	defer mu.RUnlock()
 	f, err := os.Open(d.objectPath(key))
 	if err != nil {
 		if notExist(err) {
+			if perr := d.rootProblem(); perr != nil {
+				return nil, fmt.Errorf("lake: dir: get %q: %w", key, perr)
+			}
 			return nil, fmt.Errorf("%w: %q", ErrNotFound, key)
 		}
 		return nil, fmt.Errorf("lake: dir: get %q: %w", key, err)
@@ -234,6 +243,9 @@ func (d *dirBucket) Delete(ctx context.Context, key string) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if err := d.keyLinks(key, false); err != nil {
+		return fmt.Errorf("lake: dir: delete %q: %w", key, err)
 	}
 	target := d.objectPath(key)
 	removed, err := d.remove(key, target)
@@ -335,8 +347,15 @@ func (d *dirBucket) lock(key string) *sync.RWMutex {
 }
 
 // putError wraps err, reporting a file where a folder is needed (or the
-// reverse) as ErrConflict.
+// reverse) inside the root as ErrConflict; an unusable root is an
+// environment error.
 func (d *dirBucket) putError(key string, err error) error {
+	if errors.Is(err, ErrOutsideRoot) {
+		return fmt.Errorf("lake: dir: put %q: %w", key, err)
+	}
+	if perr := d.rootProblem(); perr != nil {
+		return fmt.Errorf("lake: dir: put %q: %w", key, perr)
+	}
 	if isConflict(err) {
 		return fmt.Errorf("%w: dir: put %q: a folder of the key is an object, or the key is a folder: %w", ErrConflict, key, err)
 	}
