@@ -315,3 +315,47 @@ func TestIDsDeterministic(t *testing.T) {
 		t.Errorf("ids from a batchId: %v, %v", withID, withID2)
 	}
 }
+
+// TestEmitterSetsAsideRefusedEvent checks the 400's index works with the
+// emitter: an event outside the ts window is refused, the emitter
+// dead-letters only it and the others reach the lake once.
+func TestEmitterSetsAsideRefusedEvent(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	hs, _ := newServer(t, ingest.Options{Bucket: lake.Dir(dir), Now: time.Now, MaxAge: time.Hour})
+	store, err := cdc.Open(ctx, filepath.Join(t.TempDir(), "store.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	em, err := emitter.New(store, emitter.Options{Endpoint: hs.URL + "/ingest", BatchSize: 1000, Identity: events.Identity{ID: "room-9"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		ev := events.Custom{Type: "room.joined", Fields: map[string]any{"n": i}}
+		if i == 4 {
+			ev.TS = time.Now().Add(-3 * time.Hour) // older than MaxAge
+		}
+		if err := em.Emit(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = em.Close(ctx) // reports the dead letter
+	st := em.Stats()
+	if st.HTTP.Delivered != 9 || st.HTTP.DeadLettered != 1 {
+		t.Errorf("delivered %d, dead-lettered %d; want 9 and 1", st.HTTP.Delivered, st.HTTP.DeadLettered)
+	}
+	ns := map[float64]int{}
+	for _, l := range lines(t, lake.Dir(dir)) {
+		ns[l["n"].(float64)]++
+	}
+	if len(ns) != 9 || ns[4] != 0 {
+		t.Errorf("lake holds events %v, want 0-9 but 4, once each", ns)
+	}
+	for n, c := range ns {
+		if c != 1 {
+			t.Errorf("event %v is in the lake %d times", n, c)
+		}
+	}
+}
