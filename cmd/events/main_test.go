@@ -22,6 +22,8 @@ import (
 	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/lake"
+	"github.com/dotdo/events/runtime/lake/laketest"
+	"github.com/dotdo/events/runtime/lake/s3lake"
 )
 
 // bin is the events binary, built once by TestMain.
@@ -98,9 +100,15 @@ var urlRE = regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`)
 // until it says where it listens.
 func startServe(t *testing.T, lakeDir, keys string, extra ...string) *server {
 	t.Helper()
-	args := append([]string{"serve", "-addr", "127.0.0.1:0", "-lake", lakeDir}, extra...)
+	return startServeEnv(t, nil, lakeDir, keys, extra...)
+}
+
+// startServeEnv is startServe with more environment variables.
+func startServeEnv(t *testing.T, env []string, lakeSpec, keys string, extra ...string) *server {
+	t.Helper()
+	args := append([]string{"serve", "-addr", "127.0.0.1:0", "-lake", lakeSpec}, extra...)
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "EVENTS_API_KEYS="+keys)
+	cmd.Env = append(append(os.Environ(), "EVENTS_API_KEYS="+keys), env...)
 	s := &server{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
@@ -484,4 +492,35 @@ func TestSnapshotRestoreTail(t *testing.T) {
 	}
 	_ = release()
 	s.Close()
+}
+
+// TestServeS3 runs the server over an S3 bucket (gofakes3 on loopback),
+// configured from the environment as for AWS or R2.
+func TestServeS3(t *testing.T) {
+	client := laketest.NewS3Client(t)
+	env := []string{
+		"AWS_ENDPOINT_URL_S3=" + *client.Options().BaseEndpoint,
+		"AWS_ACCESS_KEY_ID=test-key", "AWS_SECRET_ACCESS_KEY=test-secret", "AWS_REGION=us-east-1",
+	}
+	s := startServeEnv(t, env, "s3://"+laketest.BucketName, key+";prefix=shop-")
+	if st, err := postBatch(s.url, body("shop-1", "s3", 50)); err != nil || st != 200 {
+		t.Fatalf("post: %d %v\n%s", st, err, s.stderr.String())
+	}
+	if st, err := postBatch(s.url, body("bank-1", "s3", 1)); err != nil || st != 403 {
+		t.Fatalf("post outside the key's stores: %d %v", st, err)
+	}
+	n := 0
+	for ev, err := range lake.Events(context.Background(), s3lake.New(client, laketest.BucketName), lake.Selection{Store: "shop-1"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = ev
+		n++
+	}
+	if n != 50 {
+		t.Errorf("%d events in the bucket, want 50", n)
+	}
+	if _, stderr, code := runBin(t, []string{"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY="}, "serve", "-lake", "s3://x-bucket"); code != 2 || !strings.Contains(stderr, "AWS_ACCESS_KEY_ID") {
+		t.Errorf("serve on s3 without credentials: exit %d %s", code, stderr)
+	}
 }
