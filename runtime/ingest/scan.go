@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -626,6 +627,12 @@ func (s *scanner) number() error {
 	return nil
 }
 
+// Masks for testing eight bytes of a string at once.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
 // plain marks the bytes a string may hold as they are: printable ASCII but
 // '"' and '\'.
 var plain = func() (t [256]bool) {
@@ -645,6 +652,15 @@ func (s *scanner) str() (start, end int, esc bool, err error) {
 	p := s.pos + 1
 	start = p
 	for {
+		// Eight bytes at a time while none needs a look ('"', '\\', a
+		// control character or non-ASCII), then byte by byte.
+		for p+8 <= len(d) {
+			w := binary.LittleEndian.Uint64(d[p:])
+			if (w-lsb*0x20)&^w&msb|((w^(lsb*'"'))-lsb)&^(w^(lsb*'"'))&msb|((w^(lsb*'\\'))-lsb)&^(w^(lsb*'\\'))&msb|w&msb != 0 {
+				break
+			}
+			p += 8
+		}
 		for p < len(d) && plain[d[p]] {
 			p++
 		}

@@ -24,7 +24,15 @@ func valid(data []byte) bool {
 // TestScannerAgreesWithEncodingJSON checks the grammar against
 // encoding/json on valid UTF-8 (which encoding/json does not check).
 func TestScannerAgreesWithEncodingJSON(t *testing.T) {
-	for _, in := range scanSeeds {
+	inputs := append([]string(nil), scanSeeds...)
+	// Each special byte at each offset of a long string, for the scanner's
+	// eight-bytes-at-a-time path.
+	for _, special := range []string{`"`, `\\n`, `\\u00e9`, `\\x`, "\x01", "\x1f", "\x7f", "é", "\u2028", "€"} {
+		for k := range 20 {
+			inputs = append(inputs, `"`+strings.Repeat("a", k)+special+strings.Repeat("b", 19-k)+`"`)
+		}
+	}
+	for _, in := range inputs {
 		if got, want := valid([]byte(in)), json.Valid([]byte(in)); got != want {
 			t.Errorf("%q: scanner %v, encoding/json %v", in, got, want)
 		}
@@ -111,4 +119,17 @@ func BenchmarkDecodeBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/event")
 	b.ReportMetric(float64(cpu()-c0)/float64(b.N)/1000, "cpu-ns/event")
+}
+
+// TestScannerRefusesInvalidUTF8 checks invalid UTF-8 at every offset of a
+// long string is refused (encoding/json lets it through).
+func TestScannerRefusesInvalidUTF8(t *testing.T) {
+	for _, bad := range []string{"\xff", "\xc3", "\xe2\x82", "\xed\xa0\x80"} {
+		for k := range 20 {
+			in := `"` + strings.Repeat("a", k) + bad + strings.Repeat("b", 19-k) + `"`
+			if valid([]byte(in)) {
+				t.Errorf("%q accepted", in)
+			}
+		}
+	}
 }
