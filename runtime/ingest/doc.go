@@ -28,7 +28,7 @@
 //   - 503 with Retry-After: MaxInFlight requests are being handled, or the
 //     lake write failed; nothing is acknowledged, a retry is safe.
 //
-// Ids (DESIGN rule 1): an event without an "id" gets one derived from the
+// Ids: every event in the lake has an id. An event without an "id" gets one derived from the
 // batch's batchId when it has one, else from a digest of the body, and its
 // index: "ib{24 hex}-{i}" or "ih{24 hex}-{i}". A retried batch thus gets
 // the same ids, the same bytes and the same object keys on any server with

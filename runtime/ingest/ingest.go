@@ -92,6 +92,7 @@ type Server struct {
 	metricsH  http.Handler
 	writer    *lakewrite.MultiWriter
 	bufs      sync.Pool // *bytes.Buffer: request bodies and built events
+	spans     sync.Pool // *[]span: the events a scan finds
 }
 
 // New returns a Server writing to opts.Bucket. The error matches
@@ -259,7 +260,13 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 			scn.maxTS = t
 		}
 	}
-	res := scn.scanBatch(MaxEvents)
+	spans, _ := s.spans.Get().(*[]span)
+	if spans == nil {
+		spans = new([]span)
+	}
+	defer s.spans.Put(spans)
+	res := scn.scanBatch(MaxEvents, *spans)
+	defer func() { *spans = res.events[:0] }()
 	if res.fatal != nil {
 		eb := errorBody{Error: res.fatal.Error}
 		if res.fatal.Index >= 0 {

@@ -56,8 +56,6 @@ type span struct {
 	ts     time.Time // its own time, UTC, milliseconds
 	hasID  bool      // it has a string "id"
 	spaced bool      // whitespace outside strings: compact it before writing
-	store  []byte    // "do"."id", nil when absent
-	class  []byte    // "do"."class", nil when absent
 }
 
 // batchScan is the result of scanning a batch body.
@@ -103,9 +101,9 @@ func (e *limitError) Error() string { return e.msg }
 func (s *scanner) fail(msg string) error { return &errSyntax{off: s.pos, msg: msg} }
 
 // scanBatch scans a whole body: {"events":[...],"batchId":"..."}; other
-// members are checked and ignored.
-func (s *scanner) scanBatch(maxEvents int) *batchScan {
-	res := &batchScan{}
+// members are checked and ignored. The events are appended to spans[:0].
+func (s *scanner) scanBatch(maxEvents int, spans []span) *batchScan {
+	res := &batchScan{events: spans[:0]}
 	fatal := func(index int, status int, reason string, err error) *batchScan {
 		res.fatal = &eventError{Index: index, Error: err.Error(), reason: reason}
 		res.status = status
@@ -265,7 +263,7 @@ func (s *scanner) event() (sp span, reason, msg string, err error) {
 		return sp, reasonSyntax, "", s.fail("the event is not a JSON object")
 	}
 	var sawType, sawTS, sawDO bool
-	var typ []byte
+	var typ, store, class []byte
 	bad := func(r, m string) {
 		if reason == "" {
 			reason, msg = r, m
@@ -323,7 +321,7 @@ func (s *scanner) event() (sp span, reason, msg string, err error) {
 					sp.ts = t
 				default:
 					sp.hasID = true
-					if len(v) == 0 || len(v) > maxIDLen || hasControl(string(v)) {
+					if len(v) == 0 || len(v) > maxIDLen || hasControl(v) {
 						bad(reasonID, fmt.Sprintf("id must be 1-%d bytes without control characters", maxIDLen))
 					}
 				}
@@ -339,14 +337,14 @@ func (s *scanner) event() (sp span, reason, msg string, err error) {
 					bad(reasonDO, "\"do\" must be an object")
 					break
 				}
-				store, class, m, err := s.identity()
+				st, cl, m, err := s.identity()
 				if err != nil {
 					return sp, reasonSyntax, "", err
 				}
 				if m != "" {
 					bad(reasonDO, m)
 				}
-				sp.store, sp.class = store, class
+				store, class = st, cl
 			default:
 				if err := s.value(2, MaxDepth); err != nil {
 					return sp, reasonSyntax, "", err
@@ -378,7 +376,7 @@ func (s *scanner) event() (sp span, reason, msg string, err error) {
 		bad(reasonTS, fmt.Sprintf("ts %s is after %s, the latest accepted", sp.ts.Format(wire.TimeLayout), s.maxTS.Format(wire.TimeLayout)))
 	default:
 		if s.scope != nil {
-			if msg := s.scope.check(string(sp.store), string(sp.class)); msg != "" {
+			if msg := s.scope.check(string(store), string(class)); msg != "" {
 				bad(reasonScope, msg)
 			}
 		}
@@ -798,11 +796,21 @@ func digits(b []byte) (int, bool) {
 	return n, true
 }
 
-func hasControl(v string) bool {
-	for _, r := range v {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+func hasControl(v []byte) bool {
+	for i := 0; i < len(v); {
+		c := v[i]
+		if c < 0x80 {
+			if c < 0x20 || c == 0x7f {
+				return true
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(v[i:])
+		if r >= 0x80 && r < 0xa0 {
 			return true
 		}
+		i += n
 	}
 	return false
 }

@@ -61,7 +61,7 @@ func FuzzScanner(f *testing.F) {
 }
 
 // benchBody is a batch of n events of about 300 bytes each.
-func benchBody(n int) []byte {
+func benchBody(n int, ids bool) []byte {
 	var b strings.Builder
 	b.WriteString(`{"events":[`)
 	ts := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
@@ -69,8 +69,12 @@ func benchBody(n int) []byte {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"type":"collection.update","ts":%q,"do":{"id":"tenant-%d","class":"Tenant","colo":"AMS"},"collection":"users","docId":"u%d","doc":{"name":"Ann Example","email":"ann@example.com","age":%d,"tags":["a","b"],"active":true},"bookmark":"%020d"}`,
-			ts.Add(time.Duration(i)*time.Millisecond).Format("2006-01-02T15:04:05.000Z"), i%50, i, i%90, i)
+		id := ""
+		if ids {
+			id = fmt.Sprintf(`"id":"tenant-%d-c-%d",`, i%50, i)
+		}
+		fmt.Fprintf(&b, `{"type":"collection.update","ts":%q,"do":{"id":"tenant-%d","class":"Tenant","colo":"AMS"},%s"collection":"users","docId":"u%d","doc":{"name":"Ann Example","email":"ann@example.com","age":%d,"tags":["a","b"],"active":true},"bookmark":"%020d"}`,
+			ts.Add(time.Duration(i)*time.Millisecond).Format("2006-01-02T15:04:05.000Z"), i%50, id, i, i%90, i)
 	}
 	b.WriteString(`]}`)
 	return []byte(b.String())
@@ -79,12 +83,19 @@ func benchBody(n int) []byte {
 // BenchmarkScan measures the validation of a 1000-event batch: the goal
 // is at most ~1 µs of CPU per event.
 func BenchmarkScan(b *testing.B) {
-	body := benchBody(1000)
+	b.Run("upstream", func(b *testing.B) { benchScan(b, false) })
+	b.Run("ids", func(b *testing.B) { benchScan(b, true) })
+}
+
+func benchScan(b *testing.B, ids bool) {
+	body := benchBody(1000, ids)
+	var spans []span
 	b.SetBytes(int64(len(body)))
 	c0 := cpu()
 	for b.Loop() {
 		s := scanner{data: body, maxTS: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}
-		res := s.scanBatch(1000)
+		res := s.scanBatch(1000, spans)
+		spans = res.events[:0]
 		if res.fatal != nil || len(res.errs) > 0 || len(res.events) != 1000 {
 			b.Fatalf("%+v %+v", res.fatal, res.errs)
 		}
@@ -106,7 +117,7 @@ func cpu() int64 {
 // BenchmarkDecodeBatch is encoding/json's decode of the same batch, for
 // comparison.
 func BenchmarkDecodeBatch(b *testing.B) {
-	body := benchBody(1000)
+	body := benchBody(1000, false)
 	b.SetBytes(int64(len(body)))
 	c0 := cpu()
 	for b.Loop() {
