@@ -142,11 +142,15 @@ func RestoreTo(ctx context.Context, store *cdc.Store, bucket lake.Bucket, id str
 			return PITRResult{}, err
 		}
 		defer discard(f)
-		if upto > 0 && h.bookmark > target.Bookmark {
-			return PITRResult{}, fmt.Errorf("%w: snapshot %s holds bookmark %s, its metadata says it is at or before %s", ErrCorrupt, quote(info.Key), h.bookmark, target.Bookmark)
+		// An upstream snapshot has no bookmark to chain changes on: start
+		// from nothing instead.
+		if !h.upstream {
+			if upto > 0 && h.bookmark > target.Bookmark {
+				return PITRResult{}, fmt.Errorf("%w: snapshot %s holds bookmark %s, its metadata says it is at or before %s", ErrCorrupt, quote(info.Key), h.bookmark, target.Bookmark)
+			}
+			res.Snapshot = info.Key
+			base = startPoint{body: f, collections: h.collections, bookmark: h.bookmark, ts: h.timestamp}
 		}
-		res.Snapshot = info.Key
-		base = startPoint{body: f, collections: h.collections, bookmark: h.bookmark, ts: h.timestamp}
 	}
 	from, _ := base.bookmark.Seq()
 
