@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/dotdo/events/internal/wire"
 )
 
 // MaxBatchEvents is the most events one batch may hold: what the ingest accepts.
@@ -31,24 +33,7 @@ func (b Batch) MarshalJSON() ([]byte, error) {
 		}
 		raw = append(raw, enc)
 	}
-	return AppendBatch(nil, b.BatchID, raw), nil
-}
-
-// AppendBatch appends a batch body made of already encoded events to dst.
-func AppendBatch(dst []byte, batchID string, encoded [][]byte) []byte {
-	dst = append(dst, `{"events":[`...)
-	for i, e := range encoded {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, e...)
-	}
-	dst = append(dst, ']')
-	if batchID != "" {
-		dst = append(dst, `,"batchId":`...)
-		dst = AppendString(dst, batchID)
-	}
-	return append(dst, '}')
+	return wire.AppendBatch(nil, b.BatchID, raw), nil
 }
 
 // DecodeBatch decodes a batch body.
@@ -81,10 +66,10 @@ func DecodeEvent(data []byte) (Event, error) {
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidEvent, err)
 	}
-	if !ValidType(head.Type) {
-		return nil, fmt.Errorf("%w: type %q must be 1-%d characters of [a-zA-Z0-9._-]", ErrInvalidEvent, head.Type, MaxTypeLen)
+	if !validType(head.Type) {
+		return nil, fmt.Errorf("%w: type %q must be 1-%d characters of [a-zA-Z0-9._-]", ErrInvalidEvent, head.Type, maxTypeLen)
 	}
-	ts, err := ParseTime(head.TS)
+	ts, err := wire.ParseTime(head.TS)
 	if err != nil {
 		return nil, err
 	}

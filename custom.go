@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/dotdo/events/internal/wire"
 )
 
 // Custom is an event of any other type, with arbitrary fields written at the
@@ -82,11 +84,11 @@ func appendField(dst []byte, name string, v any) ([]byte, error) {
 		return dst, fmt.Errorf("%w: custom field %q is reserved", ErrInvalidEvent, name)
 	}
 	dst = append(dst, ',')
-	dst = AppendString(dst, name)
+	dst = wire.AppendString(dst, name)
 	dst = append(dst, ':')
 	switch v := v.(type) {
 	case string:
-		return AppendString(dst, v), nil
+		return wire.AppendString(dst, v), nil
 	case bool:
 		if v {
 			return append(dst, "true"...), nil

@@ -8,19 +8,20 @@
 package events
 
 import (
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/dotdo/events/internal/wire"
 )
 
 // TimeLayout is the wire format of "ts": UTC with exactly three fractional digits.
-const TimeLayout = "2006-01-02T15:04:05.000Z"
+const TimeLayout = wire.TimeLayout
 
-// MaxTypeLen is the longest event type accepted.
-const MaxTypeLen = 128
+// maxTypeLen is the longest event type accepted.
+const maxTypeLen = 128
 
 // ErrInvalidEvent is matched (with errors.Is) by every validation error of an event.
-var ErrInvalidEvent = errors.New("events: invalid event")
+var ErrInvalidEvent = wire.ErrInvalidEvent
 
 // Identity says which store (the Go counterpart of a Durable Object) emitted an event.
 // It is encoded as the "do" member.
@@ -63,25 +64,10 @@ type Event interface {
 	AppendJSON(dst []byte, env Envelope) ([]byte, error)
 }
 
-// FormatTime formats t in the wire format of "ts": UTC, milliseconds.
-func FormatTime(t time.Time) string {
-	return t.UTC().Format(TimeLayout)
-}
-
-// ParseTime parses a "ts" value. Any RFC 3339 time is accepted; the result is
-// in UTC, truncated to milliseconds.
-func ParseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: ts %q is not an RFC 3339 time", ErrInvalidEvent, s)
-	}
-	return t.UTC().Truncate(time.Millisecond), nil
-}
-
-// ValidType reports whether s is a valid event type: 1 to 128 characters of
+// validType reports whether s is a valid event type: 1 to 128 characters of
 // ASCII letters, digits, '.', '_' and '-'.
-func ValidType(s string) bool {
-	if len(s) == 0 || len(s) > MaxTypeLen {
+func validType(s string) bool {
+	if len(s) == 0 || len(s) > maxTypeLen {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -95,11 +81,11 @@ func ValidType(s string) bool {
 	return true
 }
 
-// validateCommon checks what every event needs once stamped: a valid type, a
-// time and a store id.
+// validateCommon checks what every event needs once stamped: a valid type and
+// a time (its own or env's). do is not checked: a store id is not required.
 func validateCommon(typ string, ts time.Time, do Identity, env Envelope) error {
-	if !ValidType(typ) {
-		return fmt.Errorf("%w: type %q must be 1-%d characters of [a-zA-Z0-9._-]", ErrInvalidEvent, typ, MaxTypeLen)
+	if !validType(typ) {
+		return fmt.Errorf("%w: type %q must be 1-%d characters of [a-zA-Z0-9._-]", ErrInvalidEvent, typ, maxTypeLen)
 	}
 	if ts.IsZero() && env.TS.IsZero() {
 		return fmt.Errorf("%w: %s has no ts", ErrInvalidEvent, typ)

@@ -1,5 +1,9 @@
 module github.com/dotdo/events
 
+// The code needs Go 1.25 (sync.WaitGroup.Go; its language features compile
+// with -lang=go1.24), but modernc.org/sqlite v1.62.0 (and v1.60.1, v1.61.1)
+// and golang.org/x/tools v0.50.0 and later declare go 1.26.0, and a module
+// may not declare less than its dependencies.
 go 1.26.0
 
 require (
@@ -10,6 +14,7 @@ require (
 	github.com/dave/jennifer v1.7.1
 	github.com/duckdb/duckdb-go/v2 v2.10506.0
 	github.com/johannesboyne/gofakes3 v1.2.0
+	golang.org/x/sys v0.49.0
 	golang.org/x/tools v0.52.0
 	modernc.org/sqlite v1.62.0
 )
@@ -47,10 +52,11 @@ require (
 	golang.org/x/exp v0.0.0-20260112195511-716be5621a96 // indirect
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/telemetry v0.0.0-20261009151841-97e8ea77aa2a // indirect
 	golang.org/x/xerrors v0.0.0-20240903120638-7835f813f4da // indirect
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+tool github.com/dotdo/events/cmd/eventsgen

@@ -6,64 +6,12 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/dotdo/events/internal/wire"
 )
 
 // The encoders here write JSON by hand: the field order is fixed (type, ts,
 // do first, as upstream) and the hot path of an emitter allocates nothing.
-
-const hexDigits = "0123456789abcdef"
-
-// AppendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
-// encoding/json does; HTML characters are not escaped.
-func AppendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 are valid JSON but break JavaScript parsers.
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
 
 // appendTime appends t as a quoted "ts" value, in TimeLayout. It is written
 // by hand: time.AppendFormat took a third of an Emit. Years outside 0-9999
@@ -129,7 +77,7 @@ func appendFloat(dst []byte, f float64) []byte {
 // appendIdentity appends the "do" object.
 func appendIdentity(dst []byte, id Identity) []byte {
 	dst = append(dst, `{"id":`...)
-	dst = AppendString(dst, id.ID)
+	dst = wire.AppendString(dst, id.ID)
 	dst = appendOptString(dst, "name", id.Name)
 	dst = appendOptString(dst, "class", id.Class)
 	dst = appendOptString(dst, "colo", id.Colo)
@@ -140,14 +88,14 @@ func appendIdentity(dst []byte, id Identity) []byte {
 // appendHeader opens the object and writes type, ts, do and (when set) id.
 func appendHeader(dst []byte, typ string, ts time.Time, do Identity, id string, env Envelope) []byte {
 	dst = append(dst, `{"type":`...)
-	dst = AppendString(dst, typ)
+	dst = wire.AppendString(dst, typ)
 	dst = append(dst, `,"ts":`...)
 	dst = appendTime(dst, pickTime(ts, env.TS))
 	dst = append(dst, `,"do":`...)
 	dst = appendIdentity(dst, pickIdentity(do, env.DO))
 	if id := pickString(id, env.ID); id != "" {
 		dst = append(dst, `,"id":`...)
-		dst = AppendString(dst, id)
+		dst = wire.AppendString(dst, id)
 	}
 	return dst
 }
@@ -164,7 +112,7 @@ func appendOptString(dst []byte, name, v string) []byte {
 		return dst
 	}
 	dst = appendKey(dst, name)
-	return AppendString(dst, v)
+	return wire.AppendString(dst, v)
 }
 
 func appendBool(dst []byte, name string, v bool) []byte {

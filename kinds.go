@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/dotdo/events/internal/wire"
 )
 
 // Event types of the upstream library.
@@ -73,7 +75,7 @@ func (e RPCCall) Validate(env Envelope) error {
 func (e RPCCall) AppendJSON(dst []byte, env Envelope) ([]byte, error) {
 	dst = appendHeader(dst, e.EventType(), e.TS, e.DO, e.ID, env)
 	dst = appendKey(dst, "method")
-	dst = AppendString(dst, e.Method)
+	dst = wire.AppendString(dst, e.Method)
 	dst = appendOptString(dst, "namespace", e.Namespace)
 	dst = appendKey(dst, "durationMs")
 	dst = appendFloat(dst, e.DurationMs)
@@ -135,9 +137,9 @@ func (e CollectionChange) Validate(env Envelope) error {
 func (e CollectionChange) AppendJSON(dst []byte, env Envelope) ([]byte, error) {
 	dst = appendHeader(dst, e.Type, e.TS, e.DO, e.ID, env)
 	dst = appendKey(dst, "collection")
-	dst = AppendString(dst, e.Collection)
+	dst = wire.AppendString(dst, e.Collection)
 	dst = appendKey(dst, "docId")
-	dst = AppendString(dst, e.DocID)
+	dst = wire.AppendString(dst, e.DocID)
 	dst = appendRaw(dst, "doc", e.Doc)
 	dst = appendRaw(dst, "prev", e.Prev)
 	dst = appendOptString(dst, "bookmark", e.Bookmark)

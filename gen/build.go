@@ -42,14 +42,27 @@ func buildPackage(pkg *packages.Package, fset *token.FileSet, output string) (*p
 		if c == nil {
 			continue
 		}
-		if first, ok := byName[c.name]; ok {
-			b.errorf(a.pos, "collection name %q is already used by %s (%s)", c.name, first.typeName, b.shortPos(first.pos))
+		// SQLite compares table names case-insensitively (ASCII): "users"
+		// and "Users" would be one table.
+		key := strings.ToLower(c.name)
+		if first, ok := byName[key]; ok {
+			if first.name == c.name {
+				b.errorf(a.pos, "collection name %q is already used by %s (%s)", c.name, first.typeName, b.shortPos(first.pos))
+			} else {
+				b.errorf(a.pos, "collection name %q differs only in case from %q of %s (%s): SQLite compares names case-insensitively, so they would share one table",
+					c.name, first.name, first.typeName, b.shortPos(first.pos))
+			}
 			continue
 		}
-		byName[c.name] = c
+		byName[key] = c
 		m.collections = append(m.collections, c)
 	}
 	b.checkNames(m)
+	for _, c := range m.collections {
+		m.sources = append(m.sources, filepath.Base(fset.Position(c.pos).Filename))
+	}
+	slices.Sort(m.sources)
+	m.sources = slices.Compact(m.sources)
 	if len(anns) == 0 {
 		return nil, b.diags
 	}
@@ -123,7 +136,7 @@ func (b *builder) typeErrorsIn(ts *ast.TypeSpec) {
 func (b *builder) checkNames(m *pkgModel) {
 	taken := map[string]string{}
 	for _, c := range m.collections {
-		names := []string{c.collectionType(), c.constructor(), c.changeType(), c.whereVar(), c.lakeType(), c.lakeColumnsConst()}
+		names := []string{c.collectionType(), c.constructor(), c.changeType(), c.whereVar(), c.lakeType(), c.lakeSchema()}
 		names = append(names, whereTypeNames(c.where)...)
 		for _, name := range names {
 			if obj := m.scope.Lookup(name); obj != nil {
@@ -192,6 +205,8 @@ func (b *builder) nameable(t types.Type) bool {
 		return b.nameable(t.Elem())
 	case *types.Map:
 		return b.nameable(t.Key()) && b.nameable(t.Elem())
+	case *types.Interface:
+		return t.Empty()
 	case *types.Struct:
 		for i := 0; i < t.NumFields(); i++ {
 			f := t.Field(i)

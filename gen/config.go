@@ -6,13 +6,14 @@ import (
 	"strings"
 )
 
-// DefaultOutput is the name of the generated file in each package directory.
-const DefaultOutput = "events_gen.go"
+// defaultOutput is the name of the generated file in each package directory.
+const defaultOutput = "events_gen.go"
 
 // Config says which packages to generate for and where the output goes.
 type Config struct {
-	// Dir is the directory the patterns are relative to; "" means the
-	// current directory.
+	// Dir is the directory the patterns, and the file names in Errors, are
+	// relative to; "" means the current directory (file names in Errors
+	// are then absolute).
 	Dir string
 	// Patterns name the packages, as for go build ("./...", an import
 	// path, a directory); none means ".". With a pattern containing "...",
@@ -20,7 +21,7 @@ type Config struct {
 	// package must have one.
 	Patterns []string
 	// Output is the file name written in each package's directory; ""
-	// means DefaultOutput. It must end in .go and not in _test.go.
+	// means events_gen.go. It must end in .go and not in _test.go.
 	Output string
 	// Env is the environment of the go command; nil means the process's.
 	Env []string
@@ -30,7 +31,7 @@ type Config struct {
 
 func (c *Config) output() string {
 	if c.Output == "" {
-		return DefaultOutput
+		return defaultOutput
 	}
 	return c.Output
 }

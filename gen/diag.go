@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"go/token"
-	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,27 +11,21 @@ import (
 
 // Diagnostic is one problem found in the input, at a position in a source file.
 type Diagnostic struct {
-	// Pos is where the problem is; Filename is absolute (or empty when the
-	// problem has no position).
+	// Pos is where the problem is. Filename is relative to Config.Dir when
+	// the file lies inside it, absolute otherwise, and empty when the
+	// problem has no position.
 	Pos token.Position
 	// Msg says what is wrong.
 	Msg string
 }
 
-// String formats the diagnostic as file:line:col: message, with the
-// absolute file name.
-func (d Diagnostic) String() string { return d.Format("") }
-
-// Format formats the diagnostic as file:line:col: message, the file name
-// relative to dir when it lies inside dir ("eventsgen: message" without a
-// position).
-func (d Diagnostic) Format(dir string) string {
+// format formats the diagnostic as file:line:col: message ("eventsgen:
+// message" without a position), as compilers and vet do.
+func (d Diagnostic) format() string {
 	if d.Pos.Filename == "" {
 		return "eventsgen: " + d.Msg
 	}
-	name := relativeTo(dir, d.Pos.Filename)
-	col := max(d.Pos.Column, 1)
-	return fmt.Sprintf("%s:%d:%d: %s", name, max(d.Pos.Line, 1), col, d.Msg)
+	return fmt.Sprintf("%s:%d:%d: %s", d.Pos.Filename, max(d.Pos.Line, 1), max(d.Pos.Column, 1), d.Msg)
 }
 
 // relativeTo returns name relative to dir when that does not climb out of
@@ -52,27 +45,26 @@ func relativeTo(dir, name string) string {
 // position. A run that finds any writes nothing.
 type Errors []Diagnostic
 
-// Error lists the problems, one per line.
+// Error lists the problems, one per line, as file:line:col: message.
 func (e Errors) Error() string {
 	var b strings.Builder
 	for i, d := range e {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString(d.String())
+		b.WriteString(d.format())
 	}
 	return b.String()
 }
 
-// Write writes the problems to w, one per line, file names relative to dir
-// where possible.
-func (e Errors) Write(w io.Writer, dir string) error {
-	for _, d := range e {
-		if _, err := fmt.Fprintln(w, d.Format(dir)); err != nil {
-			return fmt.Errorf("gen: write errors: %w", err)
-		}
+// newErrors sorts ds, drops exact duplicates and makes file names relative
+// to dir.
+func newErrors(ds []Diagnostic, dir string) Errors {
+	ds = sortDiagnostics(ds)
+	for i := range ds {
+		ds[i].Pos.Filename = relativeTo(dir, ds[i].Pos.Filename)
 	}
-	return nil
+	return Errors(ds)
 }
 
 // sortDiagnostics sorts by file, line, column and message, and drops exact

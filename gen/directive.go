@@ -65,6 +65,9 @@ func (b *builder) annotations(file *ast.File) []annotation {
 					b.errorf(c.Slash, "//events:collection must be in the doc comment of a struct type declaration")
 				}
 			}
+			if spaced(c.Text) {
+				b.errorf(c.Slash, "%q is not a directive: write //events:collection, without a space after // (as for //go:generate)", c.Text)
+			}
 		}
 	}
 	return out
@@ -86,4 +89,16 @@ func (b *builder) parseDirective(c *ast.Comment) (annotation, bool) {
 		a.name = words[1]
 	}
 	return a, true
+}
+
+// spaced reports whether a comment looks like an //events:collection
+// directive written with spaces after the slashes, which Go's directive
+// syntax (and so this generator) does not take for one.
+func spaced(text string) bool {
+	rest, ok := strings.CutPrefix(text, "//")
+	if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '\t') {
+		return false
+	}
+	words := strings.Fields(rest)
+	return len(words) > 0 && words[0] == "events:collection"
 }

@@ -22,9 +22,9 @@ type File struct {
 }
 
 // Generate loads the packages cfg names and renders the generated file of
-// each; it writes nothing. Problems in the input come back as Errors (all
-// of them, sorted by position); other failures (the go command, options)
-// as plain errors.
+// each; it writes nothing (cmd/eventsgen writes the files). Problems in the
+// input come back as Errors (all of them, sorted by position); other
+// failures (the go command, options) as plain errors.
 func Generate(ctx context.Context, cfg Config) ([]File, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -50,7 +50,7 @@ func Generate(ctx context.Context, cfg Config) ([]File, error) {
 		diags = append(diags, Diagnostic{Msg: fmt.Sprintf("no type in the packages matching %s is annotated with //events:collection", strings.Join(cfg.patterns(), " "))})
 	}
 	if len(diags) > 0 {
-		return nil, Errors(sortDiagnostics(diags))
+		return nil, newErrors(diags, cfg.Dir)
 	}
 	files := make([]File, 0, len(models))
 	for _, m := range models {

@@ -88,7 +88,7 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("package %s not loaded", c.input)
 			}
 			name, got := goldenOutput(t, pkg, fset, c)
-			if name == DefaultOutput {
+			if name == defaultOutput {
 				// Rendering is deterministic.
 				if _, again := goldenOutput(t, pkg, fset, c); !bytes.Equal(got, again) {
 					t.Error("two renders differ")
@@ -105,11 +105,7 @@ func goldenOutput(t *testing.T, pkg *packages.Package, fset *token.FileSet, c go
 	t.Helper()
 	m, diags := packageModel(pkg, fset, &Config{Dir: c.input})
 	if len(diags) > 0 {
-		var buf bytes.Buffer
-		if err := Errors(sortDiagnostics(diags)).Write(&buf, c.input); err != nil {
-			t.Fatal(err)
-		}
-		return "stderr", buf.Bytes()
+		return "stderr", []byte(newErrors(diags, c.input).Error() + "\n")
 	}
 	if m == nil {
 		t.Fatal("no model and no problems")
@@ -118,7 +114,7 @@ func goldenOutput(t *testing.T, pkg *packages.Package, fset *token.FileSet, c go
 	if err != nil {
 		t.Fatal(err)
 	}
-	return DefaultOutput, out
+	return defaultOutput, out
 }
 
 // compareGolden compares got with expected/name, or rewrites it with -update.
@@ -129,7 +125,7 @@ func compareGolden(t *testing.T, c goldenCase, name string, got []byte) {
 		if err := os.MkdirAll(c.expected, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		for _, other := range []string{"stderr", DefaultOutput} {
+		for _, other := range []string{"stderr", defaultOutput} {
 			if other != name {
 				if err := os.Remove(filepath.Join(c.expected, other)); err != nil && !errors.Is(err, os.ErrNotExist) {
 					t.Fatal(err)
@@ -185,11 +181,11 @@ func TestGoldenCompiles(t *testing.T) {
 	replace := map[string]string{}
 	var dirs []string
 	for _, c := range cases {
-		want := filepath.Join(c.expected, DefaultOutput)
+		want := filepath.Join(c.expected, defaultOutput)
 		if _, err := os.Stat(want); err != nil {
 			continue
 		}
-		replace[filepath.Join(c.input, DefaultOutput)] = want
+		replace[filepath.Join(c.input, defaultOutput)] = want
 		dirs = append(dirs, c.input)
 	}
 	overlay, err := json.Marshal(map[string]any{"Replace": replace})
@@ -208,18 +204,32 @@ func TestGoldenCompiles(t *testing.T) {
 	}
 }
 
-// TestGoldenKindsRun runs testdata/golden/kinds/runtime/kinds_test.go
-// inside the kinds input package, with the expected events_gen.go, through
-// an overlay: every kind of generated field filters right on a real store.
-func TestGoldenKindsRun(t *testing.T) {
+// TestGoldenRuntime runs, for each case with a runtime/ folder, the test
+// files there inside the case's input package, with the expected
+// events_gen.go, through an overlay (nothing is written into the tree), all
+// in one go test: the generated code works on a real store (and, for kinds,
+// on real DuckDB).
+func TestGoldenRuntime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go test")
 	}
-	_, module := goldenCases(t)
-	kinds := filepath.Join(module, "testdata", "golden", "kinds")
-	replace := map[string]string{
-		filepath.Join(kinds, "input", DefaultOutput):   filepath.Join(kinds, "expected", DefaultOutput),
-		filepath.Join(kinds, "input", "kinds_test.go"): filepath.Join(kinds, "runtime", "kinds_test.go"),
+	cases, module := goldenCases(t)
+	replace := map[string]string{}
+	var dirs []string
+	for _, c := range cases {
+		runtimeDir := filepath.Join(filepath.Dir(c.input), "runtime")
+		tests, err := filepath.Glob(filepath.Join(runtimeDir, "*_test.go"))
+		if err != nil || len(tests) == 0 {
+			continue
+		}
+		replace[filepath.Join(c.input, defaultOutput)] = filepath.Join(c.expected, defaultOutput)
+		for _, f := range tests {
+			replace[filepath.Join(c.input, filepath.Base(f))] = f
+		}
+		dirs = append(dirs, c.input)
+	}
+	if len(dirs) < 2 {
+		t.Fatalf("runtime tests in %d cases, want kinds and anyjson", len(dirs))
 	}
 	overlay, err := json.Marshal(map[string]any{"Replace": replace})
 	if err != nil {
@@ -229,9 +239,77 @@ func TestGoldenKindsRun(t *testing.T) {
 	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "test", "-count=1", "-overlay="+overlayFile, "./testdata/golden/kinds/input")
+	cmd := exec.Command("go", append([]string{"test", "-count=1", "-overlay=" + overlayFile}, dirs...)...)
 	cmd.Dir = module
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go test of the kinds case: %v\n%s", err, out)
+		t.Fatalf("go test of the runtime cases: %v\n%s", err, out)
+	}
+}
+
+// TestGoldenMisuse builds each case that has a misuse/ folder with its
+// expected output and misuse/misuse.go added to the input package (through
+// an overlay): the build must fail with every line of misuse/errors in its
+// output. It proves what the generated types refuse, e.g. that
+// UserWhere.Active.Eq("yes") does not compile.
+func TestGoldenMisuse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go build")
+	}
+	cases, module := goldenCases(t)
+	for _, c := range cases {
+		misuse := filepath.Join(filepath.Dir(c.input), "misuse")
+		if _, err := os.Stat(misuse); err != nil {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join(misuse, "errors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			overlay, err := json.Marshal(map[string]any{"Replace": map[string]string{
+				filepath.Join(c.input, defaultOutput): filepath.Join(c.expected, defaultOutput),
+				filepath.Join(c.input, "misuse.go"):   filepath.Join(misuse, "misuse.go"),
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			overlayFile := filepath.Join(t.TempDir(), "overlay.json")
+			if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("go", "build", "-gcflags=-e", "-overlay="+overlayFile, c.input)
+			cmd.Dir = module
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("misuse.go compiled:\n%s", out)
+			}
+			for _, line := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+				if !strings.Contains(string(out), line) {
+					t.Errorf("go build output lacks %q:\n%s", line, out)
+				}
+			}
+		})
+	}
+}
+
+// TestExamplesFresh: the committed generated files of examples/ are what
+// the generator makes of them now (CI also runs go generate and diffs).
+func TestExamplesFresh(t *testing.T) {
+	_, module := goldenCases(t)
+	files, err := Generate(context.Background(), Config{Dir: module, Patterns: []string{"./examples/..."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 2 {
+		t.Fatalf("generated %d files for examples/..., want one per example", len(files))
+	}
+	for _, f := range files {
+		committed, err := os.ReadFile(f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(f.Content, committed) {
+			t.Errorf("%s is stale: run go generate ./examples/...\n%s", f.Path, lineDiff(string(committed), string(f.Content)))
+		}
 	}
 }

@@ -43,6 +43,10 @@ func (b *builder) buildStruct(prefix, owner string, st *types.Struct, jsonPath [
 	for _, f := range b.jsonFields(st, owner, pos) {
 		opts := b.eventsTag(f)
 		if opts.skip {
+			// Left out of the filters, the field is still in the document.
+			if reason := b.unencodable(f.typ, map[types.Type]bool{}, f.pos); reason != "" {
+				b.errorf(f.pos, "field %s has type %s: %s; events:\"-\" only leaves it out of the filters: leave it out of the document with json:\"-\"", f.goName, b.typeString(f.typ), reason)
+			}
 			continue
 		}
 		index[f.display] = opts.index
@@ -88,6 +92,10 @@ func (b *builder) classify(prefix, owner string, f jsonField, jsonPath []string,
 	if _, basic := t.Underlying().(*types.Basic); basic && f.asString {
 		b.errorf(f.pos, "field %s: the json \",string\" option is not supported (filters would compare numbers with strings); leave the field out with events:\"-\"", f.goName)
 		return nil
+	}
+	if index && jsonContainer(t) {
+		b.errorf(f.pos, "field %s: events:\"index\" on %s would index the whole JSON value, not its elements (SQLite has no multi-valued index); leave the tag out", f.goName, b.typeString(f.typ))
+		index = false
 	}
 	switch {
 	case isTime(t):
@@ -152,8 +160,11 @@ func (b *builder) leaf(wf *whereField, index bool) *whereField {
 // them; seen stops at recursive types.
 func (b *builder) problem(t types.Type, seen map[types.Type]bool, pos token.Pos) string {
 	t = types.Unalias(t)
-	if _, ok := t.Underlying().(*types.Interface); ok {
-		return "interfaces have no fixed JSON shape; use a concrete type or json.RawMessage, or leave the field out with events:\"-\""
+	if it, ok := t.Underlying().(*types.Interface); ok {
+		if it.Empty() {
+			return "" // any: whatever JSON value, filtered with Eq, Ne, In and IsNull
+		}
+		return "an interface with methods cannot be decoded from JSON; use any, a concrete type or json.RawMessage, or leave the field out with events:\"-\""
 	}
 	if isTime(t) || marshals(t, true) {
 		return ""
@@ -190,6 +201,9 @@ func (b *builder) problem(t types.Type, seen map[types.Type]bool, pos token.Pos)
 		}
 		for _, f := range b.jsonFields(u, owner, pos) {
 			if b.eventsTag(f).skip {
+				if p := b.unencodable(f.typ, seen, pos); p != "" {
+					return fmt.Sprintf("%s.%s has type %s: %s (events:\"-\" keeps it in the document; json:\"-\" leaves it out)", owner, f.goName, b.typeString(f.typ), p)
+				}
 				continue
 			}
 			if p := b.problem(f.typ, seen, pos); p != "" {
@@ -204,6 +218,68 @@ func (b *builder) problem(t types.Type, seen map[types.Type]bool, pos token.Pos)
 		return "type parameters are not supported"
 	}
 	return ""
+}
+
+// unencodable says why encoding/json cannot encode values of type t (it
+// fails on channels, functions, complex numbers and unsafe pointers even
+// when they are nil), or "" when it can. It walks every field encoding/json
+// encodes, those tagged events:"-" included.
+func (b *builder) unencodable(t types.Type, seen map[types.Type]bool, pos token.Pos) string {
+	t = types.Unalias(t)
+	if types.IsInterface(t) || isTime(t) || marshals(t, true) {
+		return ""
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		switch {
+		case u.Info()&types.IsComplex != 0:
+			return "complex numbers cannot be stored as JSON"
+		case u.Kind() == types.UnsafePointer:
+			return "unsafe pointers cannot be stored as JSON"
+		}
+	case *types.Pointer:
+		return b.unencodable(u.Elem(), seen, pos)
+	case *types.Slice:
+		return b.unencodable(u.Elem(), seen, pos)
+	case *types.Array:
+		return b.unencodable(u.Elem(), seen, pos)
+	case *types.Map:
+		return b.unencodable(u.Elem(), seen, pos)
+	case *types.Struct:
+		if seen[t] {
+			return ""
+		}
+		seen[t] = true
+		for _, f := range b.quietFields(u) {
+			if p := b.unencodable(f.typ, seen, pos); p != "" {
+				return fmt.Sprintf("%s has type %s: %s", f.display, b.typeString(f.typ), p)
+			}
+		}
+	case *types.Chan:
+		return "channels cannot be stored as JSON"
+	case *types.Signature:
+		return "functions cannot be stored as JSON"
+	}
+	return ""
+}
+
+// jsonContainer reports whether values of t encode as a JSON array or
+// object, or as any JSON value: slices (but []byte, a base64 string),
+// arrays, maps and the empty interface. Structs are handled by their fields.
+func jsonContainer(t types.Type) bool {
+	if isTime(t) || marshals(t, true) {
+		return false
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Slice:
+		e, ok := u.Elem().Underlying().(*types.Basic)
+		return !ok || e.Kind() != types.Byte
+	case *types.Array, *types.Map:
+		return true
+	case *types.Interface:
+		return u.Empty()
+	}
+	return false
 }
 
 // isTime reports whether t is time.Time.

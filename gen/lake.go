@@ -17,7 +17,7 @@ type lakeColumn struct {
 }
 
 // metaColumns are the columns runtime/query puts first in every collection
-// query (see query.CollectionHistory); a document field must not take one
+// query (see query.Collection); a document field must not take one
 // of their names.
 var metaColumns = map[string]bool{
 	"_op": true, "_ts": true, "_bookmark": true, "_doc_id": true, "_store": true, "_doc": true, "_prev": true,

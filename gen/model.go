@@ -11,6 +11,7 @@ type pkgModel struct {
 	path        string        // import path
 	output      string        // absolute path of the generated file
 	scope       *types.Scope  // the package scope, to steer clear of its names
+	sources     []string      // base names of the files declaring the collections, sorted
 	collections []*collection // in source order
 }
 
@@ -30,8 +31,8 @@ func (c *collection) collectionType() string { return c.typeName + "Collection" 
 func (c *collection) changeType() string     { return c.typeName + "Change" }
 func (c *collection) whereVar() string       { return c.typeName + "Where" }
 func (c *collection) lakeType() string       { return c.typeName + "Lake" }
-func (c *collection) lakeColumnsConst() string {
-	return lowerFirst(c.typeName) + "LakeColumns"
+func (c *collection) lakeSchema() string {
+	return lowerFirst(c.typeName) + "LakeSchema"
 }
 func (c *collection) constructor() string {
 	if exported(c.typeName) {

@@ -110,8 +110,22 @@ func upperFirst(name string) string {
 	return string(unicode.ToUpper(r)) + name[n:]
 }
 
-// lowerFirst returns name with its first letter lower-cased.
+// lowerFirst returns name with its leading word lower-cased, as Go code
+// spells an unexported name: User → user, HTTPRequest → httpRequest,
+// URL → url.
 func lowerFirst(name string) string {
-	r, n := utf8.DecodeRuneInString(name)
-	return string(unicode.ToLower(r)) + name[n:]
+	runes := []rune(name)
+	n := 0
+	for n < len(runes) && unicode.IsUpper(runes[n]) {
+		n++
+	}
+	if n > 1 && n < len(runes) && unicode.IsLower(runes[n]) {
+		n-- // the last capital starts the next word: HTTPRequest
+	}
+	for i := range max(n, 1) {
+		if i < len(runes) {
+			runes[i] = unicode.ToLower(runes[i])
+		}
+	}
+	return string(runes)
 }

@@ -58,3 +58,14 @@ func TestValidJSONName(t *testing.T) {
 		}
 	}
 }
+
+func TestLowerFirst(t *testing.T) {
+	for name, want := range map[string]string{
+		"User": "user", "user": "user", "HTTPRequest": "httpRequest", "URL": "url", "ID": "id",
+		"OAuth2Token": "oAuth2Token", "XMLHTTPProxy": "xmlhttpProxy", "A": "a", "_x": "_x", "Über": "über",
+	} {
+		if got := lowerFirst(name); got != want {
+			t.Errorf("lowerFirst(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

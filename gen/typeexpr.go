@@ -42,9 +42,13 @@ func (r *renderer) typeCode(t types.Type) jen.Code {
 				g.Add(s)
 			}
 		})
+	case *types.Interface:
+		if t.Empty() {
+			return jen.Id("any")
+		}
 	}
-	// Not reached for checked types: interfaces, channels and functions are
-	// rejected before rendering.
+	// Not reached for checked types: interfaces with methods, channels and
+	// functions are rejected before rendering.
 	return jen.Id(types.TypeString(t, nil))
 }
 

@@ -1,6 +1,6 @@
 package main
 
-//go:generate go run github.com/dotdo/events/cmd/eventsgen
+//go:generate go tool eventsgen
 
 import "time"
 

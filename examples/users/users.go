@@ -2,7 +2,7 @@
 // types, and the typed collections generated for them in events_gen.go.
 package users
 
-//go:generate go run github.com/dotdo/events/cmd/eventsgen
+//go:generate go tool eventsgen
 
 import "time"
 

@@ -46,8 +46,8 @@ func ptr[T any](v T) *T { return &v }
 func TestPutGetDeleteChanges(t *testing.T) {
 	ctx := context.Background()
 	_, people, _ := open(t)
-	if people.Name() != "users" || people.Collection().Name() != "users" {
-		t.Fatalf("names %q %q", people.Name(), people.Collection().Name())
+	if people.Name() != "users" || people.Collection.Name() != "users" {
+		t.Fatalf("names %q %q", people.Name(), people.Collection.Name())
 	}
 	ann := users.User{Name: "Ann", Email: "ann@x", Role: users.RoleAdmin, Active: true, Joined: t0, Address: users.Address{City: "Oslo", Country: "NO"}}
 	if err := people.Put(ctx, "u1", ann); err != nil {

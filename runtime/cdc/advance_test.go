@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/changelog"
 )
@@ -13,7 +14,7 @@ import (
 func advance(t testing.TB, s *cdc.Store, to int64) {
 	t.Helper()
 	must(t, s.Update(context.Background(), func(tx *cdc.Tx) error {
-		return tx.AdvanceBookmark(context.Background(), changelog.BookmarkFromSeq(to))
+		return cdcx.Tx(tx).AdvanceBookmark(context.Background(), changelog.BookmarkFromSeq(to))
 	}))
 }
 
@@ -48,10 +49,10 @@ func TestAdvanceBookmarkFreshStore(t *testing.T) {
 	}
 	// Inside a transaction too, and Tx.Bookmark sees the advance at once.
 	must(t, s.Update(ctx, func(tx *cdc.Tx) error {
-		if err := tx.AdvanceBookmark(ctx, changelog.BookmarkFromSeq(2000)); err != nil {
+		if err := cdcx.Tx(tx).AdvanceBookmark(ctx, changelog.BookmarkFromSeq(2000)); err != nil {
 			return err
 		}
-		bm, err := tx.Bookmark(ctx)
+		bm, err := cdcx.Tx(tx).Bookmark(ctx)
 		if err != nil {
 			return err
 		}
@@ -118,7 +119,7 @@ func TestAdvanceBookmarkNeverGoesBack(t *testing.T) {
 		t.Fatalf("bookmark after put = %d, want 11", got)
 	}
 	// A bad bookmark is refused with the package's error.
-	err := s.Update(ctx, func(tx *cdc.Tx) error { return tx.AdvanceBookmark(ctx, "12") })
+	err := s.Update(ctx, func(tx *cdc.Tx) error { return cdcx.Tx(tx).AdvanceBookmark(ctx, "12") })
 	if !errors.Is(err, cdc.ErrInvalidBookmark) {
 		t.Fatalf("advance to a bad bookmark: %v, want ErrInvalidBookmark", err)
 	}
@@ -127,7 +128,7 @@ func TestAdvanceBookmarkNeverGoesBack(t *testing.T) {
 func TestAdvanceBookmarkReadOnly(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
-	err := s.View(ctx, func(tx *cdc.Tx) error { return tx.AdvanceBookmark(ctx, changelog.BookmarkFromSeq(5)) })
+	err := s.View(ctx, func(tx *cdc.Tx) error { return cdcx.Tx(tx).AdvanceBookmark(ctx, changelog.BookmarkFromSeq(5)) })
 	if !errors.Is(err, cdc.ErrReadOnly) {
 		t.Fatalf("advance in a View: %v, want ErrReadOnly", err)
 	}
@@ -143,7 +144,7 @@ func TestAdvanceBookmarkPrune(t *testing.T) {
 	// A mark as the newest row: pruning through it keeps it, so the next
 	// change still follows it.
 	advance(t, s, 50)
-	n, err := s.PruneChanges(ctx, changelog.BookmarkFromSeq(50))
+	n, err := cdcx.Store(s).PruneChanges(ctx, changelog.BookmarkFromSeq(50))
 	must(t, err)
 	if n != 0 || bookmarkOf(t, s) != 50 {
 		t.Fatalf("prune of the only mark deleted %d, bookmark %d; want 0, 50", n, bookmarkOf(t, s))
@@ -151,7 +152,7 @@ func TestAdvanceBookmarkPrune(t *testing.T) {
 	must(t, users.Put(ctx, "a", User{Name: "a"}))
 	// Now the mark is older than a change: it is pruned like one, and the
 	// numbers keep going.
-	n, err = s.PruneChanges(ctx, changelog.BookmarkFromSeq(51))
+	n, err = cdcx.Store(s).PruneChanges(ctx, changelog.BookmarkFromSeq(51))
 	must(t, err)
 	if n != 1 || changeCount(t, s) != 1 {
 		t.Fatalf("prune deleted %d, %d rows left; want 1, 1", n, changeCount(t, s))
@@ -160,7 +161,12 @@ func TestAdvanceBookmarkPrune(t *testing.T) {
 	if got := bookmarkOf(t, s); got != 52 {
 		t.Fatalf("bookmark after prune and put = %d, want 52", got)
 	}
-	all, err := s.ChangesAfter(ctx, "", 10)
+	// The pruned changes are gone: reading from the start says so, reading
+	// from where the log was pruned gives the rest.
+	if _, err := s.ChangesAfter(ctx, "", 10); !errors.Is(err, cdc.ErrPruned) {
+		t.Fatalf("changes from the start after a prune: %v, want ErrPruned", err)
+	}
+	all, err := s.ChangesAfter(ctx, changelog.BookmarkFromSeq(50), 10)
 	must(t, err)
 	if len(all) != 2 || all[0].Bookmark != changelog.BookmarkFromSeq(51) || all[1].Bookmark != changelog.BookmarkFromSeq(52) {
 		t.Fatalf("changes after prune = %+v", all)

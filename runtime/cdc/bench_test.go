@@ -179,3 +179,74 @@ func BenchmarkFindIndexed(b *testing.B) {
 	}
 	b.ReportMetric(float64(find)/float64(get), "find/get")
 }
+
+// BenchmarkNewCollectionRatio compares NewCollection of a collection that
+// exists with its indexes with one Put, interleaved. "again": the same store
+// handle opens it again (what generated code does on every
+// NewUserCollection call); "fresh": a store handle that has not opened it
+// yet (what every process start pays; Open and the first connection are
+// outside the timing). Metric newcoll/put: NewCollection's time as a multiple
+// of Put's (goal: well under 1 for "again", it only reads).
+func BenchmarkNewCollectionRatio(b *testing.B) {
+	for _, fresh := range []bool{false, true} {
+		name := "again"
+		if fresh {
+			name = "fresh"
+		}
+		b.Run(name, func(b *testing.B) { benchNewCollection(b, fresh) })
+	}
+}
+
+func benchNewCollection(b *testing.B, fresh bool) {
+	ctx := context.Background()
+	path := filepath.Join(b.TempDir(), "store.db")
+	email := cdc.NewStringField[string]("email")
+	joined := cdc.NewTimeField("joined")
+	s := openAt(b, path)
+	users, err := cdc.NewCollection[benchDoc](s, "users", cdc.WithIndex(email, joined))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const ahead = 64
+	var stores []*cdc.Store
+	var newColl, put time.Duration
+	for i := 0; b.Loop(); i++ {
+		target := s
+		if fresh {
+			if len(stores) == 0 {
+				b.StopTimer()
+				for range ahead {
+					st := openAt(b, path)
+					if _, err := st.Bookmark(ctx); err != nil { // opens a read connection
+						b.Fatal(err)
+					}
+					stores = append(stores, st)
+				}
+				b.StartTimer()
+			}
+			target = stores[len(stores)-1]
+			stores = stores[:len(stores)-1]
+		}
+		start := time.Now()
+		if err := users.Put(ctx, fmt.Sprintf("u%d", i), newBenchDoc(i)); err != nil {
+			b.Fatal(err)
+		}
+		mid := time.Now()
+		if _, err := cdc.NewCollection[benchDoc](target, "users", cdc.WithIndex(email, joined)); err != nil {
+			b.Fatal(err)
+		}
+		put += mid.Sub(start)
+		newColl += time.Since(mid)
+	}
+	b.ReportMetric(float64(newColl)/float64(put), "newcoll/put")
+}
+
+func openAt(b *testing.B, path string) *cdc.Store {
+	b.Helper()
+	s, err := cdc.Open(context.Background(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}

@@ -16,36 +16,12 @@ const opMark = "mark"
 const changeColumns = `seq, ts, collection, doc_id, op, doc, prev`
 
 // ChangesAfter returns at most limit changes of every collection written
-// after the bookmark after, in bookmark order. Pruned changes are gone, and
-// the marks of AdvanceBookmark are skipped: they are no changes.
+// after the bookmark after, in bookmark order (the marks of a restore's
+// renumbering are skipped: they are no changes). When changes after after
+// have been pruned (see WithRetention) it fails with ErrPruned instead of
+// skipping them.
 func (s *Store) ChangesAfter(ctx context.Context, after Bookmark, limit int) ([]RawChange, error) {
-	return readChanges(ctx, s.reader, "", after, limit)
-}
-
-// ChangesAfter is Store.ChangesAfter inside the transaction.
-func (t *Tx) ChangesAfter(ctx context.Context, after Bookmark, limit int) ([]RawChange, error) {
-	return readChanges(ctx, t.tx, "", after, limit)
-}
-
-// PruneChanges deletes the changes up to and including through (the
-// emitter calls it for what every sink has delivered) and returns how many
-// rows it deleted (marks written by AdvanceBookmark included). The newest
-// row is always kept, change or mark: it is what keeps bookmarks increasing
-// after a prune.
-func (s *Store) PruneChanges(ctx context.Context, through Bookmark) (int64, error) {
-	seq, err := through.Seq()
-	if err != nil {
-		return 0, err
-	}
-	res, err := s.writer.ExecContext(ctx, `DELETE FROM cdc_changes WHERE seq <= ? AND seq < (SELECT MAX(seq) FROM cdc_changes)`, seq)
-	if err != nil {
-		return 0, fmt.Errorf("cdc: prune: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("cdc: prune: %w", err)
-	}
-	return n, nil
+	return retainedChanges(ctx, s.reader, "", after, limit)
 }
 
 func readChanges(ctx context.Context, q queryer, collection string, after Bookmark, limit int) ([]RawChange, error) {
@@ -101,8 +77,12 @@ func readChanges(ctx context.Context, q queryer, collection string, after Bookma
 
 // Changes returns at most limit changes of this collection written after
 // the bookmark after (the zero Bookmark reads from the start), oldest first.
+// An emitter prunes changes every sink has delivered once they are older
+// than the store's retention (WithRetention: 7 days by default); asked for
+// changes after a bookmark below what is kept, Changes fails with
+// ErrPruned rather than skip them.
 func (c *Collection[T]) Changes(ctx context.Context, after Bookmark, limit int) ([]Change[T], error) {
-	raws, err := readChanges(ctx, c.reads(), c.t.name, after, limit)
+	raws, err := retainedChanges(ctx, c.reads(), c.t.name, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -117,12 +97,12 @@ func (c *Collection[T]) Changes(ctx context.Context, after Bookmark, limit int) 
 	return out, nil
 }
 
-// AppendChange writes a change of data kept outside the store's collections
+// appendChange writes a change of data kept outside the store's collections
 // (manual CDC) to the change log, in the transaction, and returns its
 // bookmark: it is then shipped like any collection change. Op, Collection
 // and DocID are validated; Doc and Prev must be valid JSON or empty; TS
 // defaults to now; Bookmark is ignored (the log assigns it).
-func (t *Tx) AppendChange(ctx context.Context, c RawChange) (Bookmark, error) {
+func (t *Tx) appendChange(ctx context.Context, c RawChange) (Bookmark, error) {
 	if err := t.writable(); err != nil {
 		return "", err
 	}
@@ -146,6 +126,9 @@ func (t *Tx) AppendChange(ctx context.Context, c RawChange) (Bookmark, error) {
 		if !json.Valid(v.raw) {
 			return "", fmt.Errorf("%w: change of %s/%s is not valid JSON", ErrEncode, c.Collection, c.DocID)
 		}
+		if err := checkDepth(v.raw, "change of "+c.Collection+"/"+c.DocID); err != nil {
+			return "", err
+		}
 		*v.dst = string(v.raw)
 	}
 	ts := c.TS
@@ -164,7 +147,7 @@ func (t *Tx) AppendChange(ctx context.Context, c RawChange) (Bookmark, error) {
 	return changelog.BookmarkFromSeq(seq), nil
 }
 
-// AdvanceBookmark makes the next change of the store get a number greater
+// advanceBookmark makes the next change of the store get a number greater
 // than to, in the transaction: a store restored from another one's
 // snapshots and lake (snapshot.RestoreTo into a new, empty store) continues
 // the sequence of the store it replaces instead of reissuing its bookmarks.
@@ -173,11 +156,11 @@ func (t *Tx) AppendChange(ctx context.Context, c RawChange) (Bookmark, error) {
 //
 // The number is held by a marker row at to in the change log. A mark is not
 // a change: ChangesAfter and Collection.Changes skip it, so it yields no
-// event, and PruneChanges deletes it like a change once it is not the
+// event, and pruning deletes it like a change once it is not the
 // newest row. Store.Bookmark and Tx.Bookmark count it (they return to until
 // the next change), so a consumer of ChangesAfter may find nothing up to
 // the store's bookmark.
-func (t *Tx) AdvanceBookmark(ctx context.Context, to Bookmark) error {
+func (t *Tx) advanceBookmark(ctx context.Context, to Bookmark) error {
 	if err := t.writable(); err != nil {
 		return err
 	}

@@ -30,29 +30,59 @@ type FindOptions struct {
 	OrderBy []Order
 }
 
-// Option configures NewCollection.
-type Option func(*collectionConfig)
+// Option configures Open (WithRetention) or NewCollection (WithIndex).
+type Option func(*options) error
 
-type collectionConfig struct {
-	indexes []Indexable
+type options struct {
+	collection bool       // the options are NewCollection's
+	indexes    []Order    // WithIndex
+	retention  *retention // WithRetention
+}
+
+// apply runs opts on a new options value.
+func apply(collection bool, opts []Option) (options, error) {
+	o := options{collection: collection}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
 }
 
 // WithIndex indexes fields (one index per field) so filters and orders on
-// them do not scan the collection.
-func WithIndex(fields ...Indexable) Option {
-	return func(c *collectionConfig) { c.indexes = append(c.indexes, fields...) }
+// them do not scan the collection. Every field type (Field, OrderedField,
+// StringField, TimeField) can be given. It is an option of NewCollection.
+func WithIndex(fields ...interface{ Asc() Order }) Option {
+	return func(o *options) error {
+		if !o.collection {
+			return fmt.Errorf("%w: WithIndex is an option of NewCollection, not Open", ErrInvalidOptions)
+		}
+		for _, f := range fields {
+			if f != nil {
+				o.indexes = append(o.indexes, f.Asc())
+			}
+		}
+		return nil
+	}
 }
 
 // NewCollection returns the collection name of store, creating it on first
 // use. Names are 1-128 ASCII letters, digits, '_' and '-', starting with a
-// letter or '_'. Do not call it inside Store.Update (it needs the writer).
+// letter or '_', and compare without case as in SQLite: "Users" next to an
+// existing "users" is refused (ErrInvalidCollection). Opening a collection
+// that exists with its indexes only reads. Do not call it inside
+// Store.Update (it may need the writer).
 func NewCollection[T any](store *Store, name string, opts ...Option) (*Collection[T], error) {
 	if store == nil {
 		return nil, errors.New("cdc: new collection: nil store")
 	}
-	var cfg collectionConfig
-	for _, o := range opts {
-		o(&cfg)
+	cfg, err := apply(true, opts)
+	if err != nil {
+		return nil, err
 	}
 	ctx := context.Background()
 	t, err := store.tablesFor(ctx, name)
@@ -60,7 +90,7 @@ func NewCollection[T any](store *Store, name string, opts ...Option) (*Collectio
 		return nil, err
 	}
 	if len(cfg.indexes) > 0 {
-		if err := store.Update(ctx, func(tx *Tx) error { return createIndexes(ctx, tx.tx, name, cfg.indexes) }); err != nil {
+		if err := store.ensureIndexes(ctx, t, cfg.indexes); err != nil {
 			return nil, err
 		}
 	}
@@ -69,9 +99,6 @@ func NewCollection[T any](store *Store, name string, opts ...Option) (*Collectio
 
 // Name returns the collection's name.
 func (c *Collection[T]) Name() string { return c.t.name }
-
-// Store returns the store the collection lives in.
-func (c *Collection[T]) Store() *Store { return c.store }
 
 // With returns the collection bound to tx: its reads see the transaction's
 // writes, and its writes commit or roll back with it. Bound to a View's
@@ -126,6 +153,9 @@ func encode[T any](id string, doc T) ([]byte, error) {
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q: %v", ErrEncode, id, err)
+	}
+	if err := checkDepth(raw, fmt.Sprintf("document %q", id)); err != nil {
+		return nil, err
 	}
 	return raw, nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/changelog"
 )
@@ -109,7 +110,8 @@ func TestPutLogsInsertThenUpdateWithPrevious(t *testing.T) {
 
 func TestEmptyCollection(t *testing.T) {
 	ctx := context.Background()
-	users := newUsers(t, openStore(t))
+	s := openStore(t)
+	users := newUsers(t, s)
 	if docs, err := users.List(ctx, cdc.FindOptions{}); err != nil || len(docs) != 0 {
 		t.Fatalf("List = %v, %v", docs, err)
 	}
@@ -131,7 +133,7 @@ func TestEmptyCollection(t *testing.T) {
 	if ch, err := users.Changes(ctx, "", 10); err != nil || len(ch) != 0 {
 		t.Fatalf("Changes = %v, %v", ch, err)
 	}
-	if b, err := users.Store().Bookmark(ctx); err != nil || b != "" {
+	if b, err := s.Bookmark(ctx); err != nil || b != "" {
 		t.Fatalf("Bookmark = %q, %v", b, err)
 	}
 }
@@ -245,7 +247,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	if got := changeCount(t, s); got != before {
 		t.Fatalf("bad input wrote %d change rows", got-before)
 	}
-	names, err := s.Collections(ctx)
+	names, err := cdcx.Store(s).Collections(ctx)
 	must(t, err)
 	if !slices.Equal(names, []string{"bad", "floats", "users"}) {
 		t.Fatalf("collections = %q", names)
@@ -267,7 +269,7 @@ func TestReopenKeepsDataAndBookmarks(t *testing.T) {
 	last, err := s.Bookmark(ctx)
 	must(t, err)
 	// Prune everything: the newest change is kept so bookmarks go on.
-	n, err := s.PruneChanges(ctx, last)
+	n, err := cdcx.Store(s).PruneChanges(ctx, last)
 	must(t, err)
 	if n != 4 {
 		t.Fatalf("pruned %d, want 4", n)

@@ -15,23 +15,16 @@ import (
 //	Field[V]         Eq, Ne, In, Asc, Desc        (bool, slices, maps, structs)
 //	OrderedField[V]  + Gt, Gte, Lt, Lte           (numbers)
 //	StringField[V]   + Contains, HasPrefix        (strings and string enums)
-//	TimeField        Eq ... Lte on instants       (time.Time, millisecond precision)
+//	TimeField        = OrderedField[time.Time]    (compared as instants, to the millisecond)
 //
 // Generated code declares one per struct field; without the generator, build
 // them with NewField, NewOrderedField, NewStringField and NewTimeField.
 
-// Indexable is a field that can be indexed; every field type is one.
-type Indexable interface {
-	// sqlExpr is the SQL expression of the field over a document row.
-	sqlExpr() string
-	// fieldErr is the error the field was built with, if any.
-	fieldErr() error
-}
-
 // Field is a field whose values can be compared for equality.
 type Field[V any] struct {
-	expr string
-	err  error
+	expr   string
+	err    error
+	isTime bool // expr is a time as Unix seconds: arguments convert alike
 }
 
 // NewField returns the field at path in the document, path being JSON member
@@ -62,14 +55,11 @@ func jsonExpr(path []string) (string, error) {
 	return b.String(), nil
 }
 
-func (f Field[V]) sqlExpr() string { return f.expr }
-func (f Field[V]) fieldErr() error { return f.err }
-
 // Eq matches documents whose field equals v.
-func (f Field[V]) Eq(v V) Filter { return cmpFilter{f.expr, f.err, "=", v, false} }
+func (f Field[V]) Eq(v V) Filter { return cmpFilter{f.expr, f.err, "=", v, f.isTime} }
 
 // Ne matches documents whose field differs from v, including those without it.
-func (f Field[V]) Ne(v V) Filter { return cmpFilter{f.expr, f.err, "IS NOT", v, false} }
+func (f Field[V]) Ne(v V) Filter { return cmpFilter{f.expr, f.err, "IS NOT", v, f.isTime} }
 
 // In matches documents whose field equals one of vs; no values match nothing.
 func (f Field[V]) In(vs ...V) Filter {
@@ -77,7 +67,7 @@ func (f Field[V]) In(vs ...V) Filter {
 	for i, v := range vs {
 		args[i] = v
 	}
-	return inFilter{f.expr, f.err, args, false}
+	return inFilter{f.expr, f.err, args, f.isTime}
 }
 
 // IsNull matches documents where the field is null or missing.
@@ -92,8 +82,9 @@ func (f Field[V]) Asc() Order { return Order{expr: f.expr, err: f.err} }
 // Desc orders by the field, largest first.
 func (f Field[V]) Desc() Order { return Order{expr: f.expr, err: f.err, desc: true} }
 
-// OrderedField is a field with ordered values: numbers.
-type OrderedField[V cmp.Ordered] struct{ Field[V] }
+// OrderedField is a field with ordered values: numbers, strings (see
+// StringField) and times (see TimeField).
+type OrderedField[V cmp.Ordered | time.Time] struct{ Field[V] }
 
 // NewOrderedField returns the ordered field at path (see NewField).
 func NewOrderedField[V cmp.Ordered](path ...string) OrderedField[V] {
@@ -101,16 +92,16 @@ func NewOrderedField[V cmp.Ordered](path ...string) OrderedField[V] {
 }
 
 // Gt matches documents whose field is greater than v.
-func (f OrderedField[V]) Gt(v V) Filter { return cmpFilter{f.expr, f.err, ">", v, false} }
+func (f OrderedField[V]) Gt(v V) Filter { return cmpFilter{f.expr, f.err, ">", v, f.isTime} }
 
 // Gte matches documents whose field is greater than or equal to v.
-func (f OrderedField[V]) Gte(v V) Filter { return cmpFilter{f.expr, f.err, ">=", v, false} }
+func (f OrderedField[V]) Gte(v V) Filter { return cmpFilter{f.expr, f.err, ">=", v, f.isTime} }
 
 // Lt matches documents whose field is less than v.
-func (f OrderedField[V]) Lt(v V) Filter { return cmpFilter{f.expr, f.err, "<", v, false} }
+func (f OrderedField[V]) Lt(v V) Filter { return cmpFilter{f.expr, f.err, "<", v, f.isTime} }
 
 // Lte matches documents whose field is less than or equal to v.
-func (f OrderedField[V]) Lte(v V) Filter { return cmpFilter{f.expr, f.err, "<=", v, false} }
+func (f OrderedField[V]) Lte(v V) Filter { return cmpFilter{f.expr, f.err, "<=", v, f.isTime} }
 
 // StringField is a field holding strings (or a string enum type). Strings
 // compare by their bytes (UTF-8 order).
@@ -132,53 +123,20 @@ func (f StringField[V]) HasPrefix(prefix V) Filter {
 	return prefixFilter{f.expr, f.err, string(prefix)}
 }
 
-// IDField returns a field over the document id itself, for filters and
-// orders by id.
-func IDField() StringField[string] {
-	return StringField[string]{OrderedField[string]{Field[string]{expr: "id"}}}
-}
-
 // TimeField is a field holding a time.Time. Times compare as instants (zones
 // do not matter) at millisecond precision, the precision of SQLite's date
 // functions.
-type TimeField struct{ Field[time.Time] }
+type TimeField = OrderedField[time.Time]
 
 // NewTimeField returns the time field at path (see NewField).
 func NewTimeField(path ...string) TimeField {
 	expr, err := jsonExpr(path)
-	return TimeField{Field[time.Time]{expr: timeExpr(expr), err: err}}
+	return TimeField{Field[time.Time]{expr: timeExpr(expr), err: err, isTime: true}}
 }
 
 // timeExpr turns an RFC 3339 text expression into Unix seconds with a
 // millisecond fraction: comparable whatever the zone offset of each value.
 func timeExpr(text string) string { return `unixepoch(` + text + `, 'subsec')` }
-
-// Eq matches documents whose time is the same instant as v (to the millisecond).
-func (f TimeField) Eq(v time.Time) Filter { return cmpFilter{f.expr, f.err, "=", v, true} }
-
-// Ne matches documents whose time differs from v, including those without one.
-func (f TimeField) Ne(v time.Time) Filter { return cmpFilter{f.expr, f.err, "IS NOT", v, true} }
-
-// In matches documents whose time is one of vs.
-func (f TimeField) In(vs ...time.Time) Filter {
-	args := make([]any, len(vs))
-	for i, v := range vs {
-		args[i] = v
-	}
-	return inFilter{f.expr, f.err, args, true}
-}
-
-// Gt matches documents whose time is after v.
-func (f TimeField) Gt(v time.Time) Filter { return cmpFilter{f.expr, f.err, ">", v, true} }
-
-// Gte matches documents whose time is v or after.
-func (f TimeField) Gte(v time.Time) Filter { return cmpFilter{f.expr, f.err, ">=", v, true} }
-
-// Lt matches documents whose time is before v.
-func (f TimeField) Lt(v time.Time) Filter { return cmpFilter{f.expr, f.err, "<", v, true} }
-
-// Lte matches documents whose time is v or before.
-func (f TimeField) Lte(v time.Time) Filter { return cmpFilter{f.expr, f.err, "<=", v, true} }
 
 // Order is one key of a sort order, made by a field's Asc or Desc.
 type Order struct {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 )
 
@@ -74,11 +75,11 @@ func TestFind(t *testing.T) {
 		{"and of nothing", cdc.And(), cdc.FindOptions{}, []string{"ann", "bob", "cy", "dee"}},
 		{"or of nothing", cdc.Or(), cdc.FindOptions{}, nil},
 		{"and with nil", cdc.And(nil, fAge.Eq(25)), cdc.FindOptions{}, []string{"bob", "dee"}},
-		{"id field", cdc.IDField().HasPrefix("d"), cdc.FindOptions{}, []string{"dee"}},
+		{"id field", cdcx.IDField().HasPrefix("d"), cdc.FindOptions{}, []string{"dee"}},
 		{"order asc", nil, cdc.FindOptions{OrderBy: []cdc.Order{fAge.Asc()}}, []string{"bob", "dee", "ann", "cy"}},
 		{"order desc then name", nil, cdc.FindOptions{OrderBy: []cdc.Order{fAge.Desc(), fName.Desc()}}, []string{"cy", "ann", "dee", "bob"}},
 		{"order by time", nil, cdc.FindOptions{OrderBy: []cdc.Order{fJoined.Asc()}}, []string{"cy", "ann", "dee", "bob"}},
-		{"order by id desc", nil, cdc.FindOptions{OrderBy: []cdc.Order{cdc.IDField().Desc()}}, []string{"dee", "cy", "bob", "ann"}},
+		{"order by id desc", nil, cdc.FindOptions{OrderBy: []cdc.Order{cdcx.IDField().Desc()}}, []string{"dee", "cy", "bob", "ann"}},
 		{"limit", nil, cdc.FindOptions{Limit: 2}, []string{"ann", "bob"}},
 		{"offset", nil, cdc.FindOptions{Offset: 3}, []string{"dee"}},
 		{"limit and offset", nil, cdc.FindOptions{Limit: 2, Offset: 1, OrderBy: []cdc.Order{fAge.Asc()}}, []string{"dee", "ann"}},

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 )
 
@@ -69,7 +70,7 @@ func newUsers(t testing.TB, s *cdc.Store) *cdc.Collection[User] {
 func changeCount(t testing.TB, s *cdc.Store) int {
 	t.Helper()
 	var n int
-	if err := s.QueryRowContext(context.Background(), `SELECT count(*) FROM cdc_changes`).Scan(&n); err != nil {
+	if err := cdcx.Store(s).QueryRowContext(context.Background(), `SELECT count(*) FROM cdc_changes`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

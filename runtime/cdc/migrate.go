@@ -26,16 +26,16 @@ var storeMigrations = []string{
 		doc TEXT,
 		prev TEXT
 	);`,
-}
-
-// Migrate brings the schema of component up to date: steps[i] is version
-// i+1, and the steps not yet applied run in one transaction, each once. Other
-// packages (the emitter's outbox, ...) keep their tables in the store this way.
-func (s *Store) Migrate(ctx context.Context, component string, steps []string) error {
-	if component == "" || component == "cdc" {
-		return fmt.Errorf("cdc: migrate: component %q is reserved", component)
-	}
-	return s.migrate(ctx, component, steps)
+	// 2: the log's consumers' saved positions (pruning stays below the
+	// lowest) and its bookkeeping (how far it was pruned, ...).
+	`CREATE TABLE cdc_positions (
+		consumer TEXT PRIMARY KEY NOT NULL,
+		seq INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE cdc_meta (
+		key TEXT PRIMARY KEY NOT NULL,
+		value INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 func (s *Store) migrate(ctx context.Context, component string, steps []string) error {

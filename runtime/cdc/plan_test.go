@@ -37,7 +37,7 @@ func TestIndexedFindDoesNotScan(t *testing.T) {
 	// EXPLAIN does not check the schema cookie, so a pooled connection that
 	// parsed the schema before the index existed would explain a stale plan
 	// (real queries re-prepare). Reopen to explain with the current schema.
-	path := s.Path()
+	path := s.path
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,11 @@
 // Collection[T] keeps documents of type T as JSON, one table per collection,
 // and SQLite triggers write a change row (with the document before and after)
 // for every insert, update and delete, so no write path can forget one.
+//
+// The change log keeps history: an emitter (package emitter, one per store
+// at a time) ships it and prunes only what all its sinks delivered and the
+// store's retention (WithRetention, 7 days by default) lets go; reading
+// below what is kept fails with ErrPruned.
 package cdc
 
 import (
@@ -33,15 +38,30 @@ type Store struct {
 	mu          sync.Mutex
 	collections map[string]*tables // prepared statements per collection
 	closed      bool
+	held        bool      // a :memory: store's holder (see cdchook.Store.Hold)
+	retention   retention // how much delivered history pruning keeps
+
+	shipMu  sync.Mutex
+	shipped int64 // the durable shipped mark (see shipping)
 }
 
 // Open opens (creating it if needed) the store at path, a file name, or
 // ":memory:" for a private in-memory store (tests). The database runs in WAL
 // mode with synchronous=NORMAL: a crash of the process loses no committed
-// write.
-func Open(ctx context.Context, path string) (*Store, error) {
+// write. Options: WithRetention. When the process is out of file
+// descriptors the error says so and matches syscall.EMFILE (ENFILE for the
+// system's limit).
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("cdc: open: empty path")
+	}
+	cfg, err := apply(false, opts)
+	if err != nil {
+		return nil, err
+	}
+	keep := retention{age: defaultRetention}
+	if cfg.retention != nil {
+		keep = *cfg.retention
 	}
 	memory := path == ":memory:"
 	writer, err := sql.Open("sqlite", dsn(path, false))
@@ -52,12 +72,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	s := &Store{path: path, writer: writer, reader: writer, collections: map[string]*tables{}}
+	s := &Store{path: path, writer: writer, reader: writer, collections: map[string]*tables{}, retention: keep}
 	if err := s.migrate(ctx, "cdc", storeMigrations); err != nil {
 		writer.Close()
-		return nil, fmt.Errorf("cdc: open %s: %w", path, err)
+		return nil, fmt.Errorf("cdc: open %s: %w", path, explainCantOpen(err))
 	}
 	if !memory {
+		if err := s.recoverShipped(ctx); err != nil {
+			writer.Close()
+			return nil, fmt.Errorf("cdc: open %s: %w", path, explainCantOpen(err))
+		}
 		reader, err := sql.Open("sqlite", dsn(path, true))
 		if err != nil {
 			writer.Close()
@@ -94,9 +118,6 @@ func escapePath(p string) string {
 	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 	return r.Replace(p)
 }
-
-// Path returns the file the store was opened on.
-func (s *Store) Path() string { return s.path }
 
 // Close closes the store. Collections made from it stop working.
 func (s *Store) Close() error {
@@ -194,15 +215,4 @@ func currentBookmark(ctx context.Context, q queryer) (Bookmark, error) {
 		return "", fmt.Errorf("cdc: bookmark: %w", err)
 	}
 	return changelog.BookmarkFromSeq(seq), nil
-}
-
-// QueryContext runs a read-only query on the store's read pool: an escape
-// hatch for tables of your own (write them in Update through Tx).
-func (s *Store) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return s.reader.QueryContext(ctx, query, args...)
-}
-
-// QueryRowContext is QueryContext for one row.
-func (s *Store) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return s.reader.QueryRowContext(ctx, query, args...)
 }

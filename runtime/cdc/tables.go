@@ -27,6 +27,8 @@ type tables struct {
 	// than running an indexed lookup.
 	mu      sync.Mutex
 	queries map[string]*sql.Stmt
+
+	indexed map[string]bool // index names known to exist (guarded by Store.mu)
 }
 
 // maxCachedQueries bounds the statement cache of one collection.
@@ -79,11 +81,34 @@ func collectionDDL(name string) []string {
 	}
 }
 
+// collectionExists reports whether collection name is registered and its
+// table and three triggers exist, so nothing needs creating.
+func collectionExists(ctx context.Context, q queryer, name string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM cdc_collections WHERE name = ?1)
+		+ (SELECT count(*) FROM sqlite_schema WHERE name IN ('c_' || ?1, 'c_' || ?1 || '_insert', 'c_' || ?1 || '_update', 'c_' || ?1 || '_delete'))`,
+		name).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("cdc: collection %s: %w", name, err)
+	}
+	return n == 5, nil
+}
+
 // ensureCollection creates the collection's table and triggers if needed and
 // records it in the registry.
 func ensureCollection(ctx context.Context, x execer, name string) error {
 	if err := ValidateCollection(name); err != nil {
 		return err
+	}
+	// SQLite compares identifiers without ASCII case, so "Users" would
+	// share the table of "users": refuse it before anything is written.
+	var other string
+	err := x.QueryRowContext(ctx, `SELECT name FROM cdc_collections WHERE name = ?1 COLLATE NOCASE AND name <> ?1 LIMIT 1`, name).Scan(&other)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%w: %q differs only in case from the existing collection %q (SQLite names ignore case)", ErrInvalidCollection, name, other)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("cdc: create collection %s: %w", name, err)
 	}
 	for _, stmt := range collectionDDL(name) {
 		if _, err := x.ExecContext(ctx, stmt); err != nil {
@@ -96,15 +121,6 @@ func ensureCollection(ctx context.Context, x execer, name string) error {
 		return fmt.Errorf("cdc: create collection %s: %w", name, err)
 	}
 	return nil
-}
-
-// EnsureCollection creates the collection name inside the transaction when
-// it does not exist yet (a restore uses it to be all or nothing).
-func (t *Tx) EnsureCollection(ctx context.Context, name string) error {
-	if err := t.writable(); err != nil {
-		return err
-	}
-	return ensureCollection(ctx, t.tx, name)
 }
 
 // tablesFor returns the shared statements of collection name, creating the
@@ -121,10 +137,18 @@ func (s *Store) tablesFor(ctx context.Context, name string) (*tables, error) {
 	if t, ok := s.collections[name]; ok {
 		return t, nil
 	}
-	if err := s.Update(ctx, func(tx *Tx) error { return ensureCollection(ctx, tx.tx, name) }); err != nil {
-		return nil, err
+	// A read first: opening a collection that exists (the common case, on
+	// every start) takes no write lock and writes nothing.
+	ok, err := collectionExists(ctx, s.reader, name)
+	if err != nil {
+		return nil, explainCantOpen(err)
 	}
-	t := &tables{name: name, table: tableName(name)}
+	if !ok {
+		if err := s.Update(ctx, func(tx *Tx) error { return ensureCollection(ctx, tx.tx, name) }); err != nil {
+			return nil, err
+		}
+	}
+	t := &tables{name: name, table: tableName(name), indexed: map[string]bool{}}
 	prepare := []struct {
 		db   *sql.DB
 		dst  **sql.Stmt
@@ -141,7 +165,7 @@ func (s *Store) tablesFor(ctx context.Context, name string) (*tables, error) {
 		stmt, err := p.db.PrepareContext(ctx, p.text)
 		if err != nil {
 			t.close()
-			return nil, fmt.Errorf("cdc: prepare %s: %w", name, err)
+			return nil, fmt.Errorf("cdc: prepare %s: %w", name, explainCantOpen(err))
 		}
 		*p.dst = stmt
 	}
@@ -161,17 +185,6 @@ func (t *tables) close() {
 		s.Close()
 	}
 	t.queries = nil
-}
-
-// Collections returns the names of the store's collections, sorted.
-func (s *Store) Collections(ctx context.Context) ([]string, error) {
-	return listCollections(ctx, s.reader)
-}
-
-// Collections returns the names of the store's collections as the
-// transaction sees them, sorted.
-func (t *Tx) Collections(ctx context.Context) ([]string, error) {
-	return listCollections(ctx, t.tx)
 }
 
 func listCollections(ctx context.Context, q queryer) ([]string, error) {

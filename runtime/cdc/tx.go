@@ -35,29 +35,3 @@ func (t *Tx) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt {
 	t.stmts[s] = bound
 	return bound
 }
-
-// ExecContext runs a statement in the transaction: an escape hatch for tables
-// of your own that must change atomically with collections.
-func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := t.writable(); err != nil {
-		return nil, err
-	}
-	return t.tx.ExecContext(ctx, query, args...)
-}
-
-// QueryContext runs a query in the transaction; it sees the transaction's writes.
-func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, query, args...)
-}
-
-// QueryRowContext is QueryContext for one row.
-func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, query, args...)
-}
-
-// Bookmark returns the bookmark of the last change written (or the number
-// AdvanceBookmark moved the store to, if that is later), including this
-// transaction's own writes so far.
-func (t *Tx) Bookmark(ctx context.Context) (Bookmark, error) {
-	return currentBookmark(ctx, t.tx)
-}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 )
 
@@ -140,7 +141,7 @@ func TestAppendChange(t *testing.T) {
 	var got cdc.Bookmark
 	must(t, s.Update(ctx, func(tx *cdc.Tx) error {
 		var err error
-		got, err = tx.AppendChange(ctx, cdc.RawChange{Op: cdc.OpUpdate, Collection: "external", DocID: "x1",
+		got, err = cdcx.Tx(tx).AppendChange(ctx, cdc.RawChange{Op: cdc.OpUpdate, Collection: "external", DocID: "x1",
 			Doc: []byte(`{"a":2}`), Prev: []byte(`{"a":1}`)})
 		return err
 	}))
@@ -155,7 +156,7 @@ func TestAppendChange(t *testing.T) {
 		"id":         {Op: cdc.OpInsert, Collection: "c", DocID: ""},
 		"json":       {Op: cdc.OpInsert, Collection: "c", DocID: "d", Doc: []byte(`{`)},
 	} {
-		err := s.Update(ctx, func(tx *cdc.Tx) error { _, err := tx.AppendChange(ctx, bad); return err })
+		err := s.Update(ctx, func(tx *cdc.Tx) error { _, err := cdcx.Tx(tx).AppendChange(ctx, bad); return err })
 		if err == nil {
 			t.Errorf("%s: no error", name)
 		}
@@ -204,7 +205,7 @@ func TestViewIsConsistentAndReadOnly(t *testing.T) {
 			"PutMany": users.With(tx).PutMany(ctx, []cdc.Entry[User]{{ID: "x"}}),
 			"Delete":  func() error { _, err := users.With(tx).Delete(ctx, "u1"); return err }(),
 			"Clear":   func() error { _, err := users.With(tx).Clear(ctx); return err }(),
-			"Exec":    func() error { _, err := tx.ExecContext(ctx, "DELETE FROM cdc_changes"); return err }(),
+			"Exec":    func() error { _, err := cdcx.Tx(tx).ExecContext(ctx, "DELETE FROM cdc_changes"); return err }(),
 		} {
 			if !errors.Is(err, cdc.ErrReadOnly) {
 				t.Errorf("%s in a view: %v", name, err)

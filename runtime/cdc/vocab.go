@@ -29,12 +29,6 @@ type RawChange = changelog.RawChange
 // Entry is a document with its id, for bulk writes and collection states.
 type Entry[T any] = changelog.Entry[T]
 
-// MaxIDLen is the longest document id, in bytes.
-const MaxIDLen = changelog.MaxIDLen
-
-// MaxCollectionLen is the longest collection name, in characters.
-const MaxCollectionLen = changelog.MaxCollectionLen
-
 // ValidateID reports whether id can name a document: 1-512 bytes of valid
 // UTF-8 without control characters. Errors match ErrInvalidID.
 func ValidateID(id string) error { return changelog.ValidateID(id) }

@@ -60,6 +60,3 @@ func (b Bookmark) Seq() (int64, error) {
 	}
 	return n, nil
 }
-
-// String returns the bookmark as a string.
-func (b Bookmark) String() string { return string(b) }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotdo/events/internal/cdcx"
+
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/changelog"
@@ -22,11 +24,11 @@ func TestCDCAdvancedStore(t *testing.T) {
 	defer cancel()
 	in := newIngest(t)
 	bucket := lake.Dir(t.TempDir())
-	store := openStore(t)
+	store := openStore(t, cdc.WithRetention(0, 0)) // prune once delivered
 	users := newUsers(t, store)
 	advanceTo := func(to int64) {
 		t.Helper()
-		if err := store.Update(ctx, func(tx *cdc.Tx) error { return tx.AdvanceBookmark(ctx, changelog.BookmarkFromSeq(to)) }); err != nil {
+		if err := store.Update(ctx, func(tx *cdc.Tx) error { return cdcx.Tx(tx).AdvanceBookmark(ctx, changelog.BookmarkFromSeq(to)) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -96,7 +98,7 @@ func TestCDCAdvancedStore(t *testing.T) {
 	}
 	// Every delivered row but the newest is pruned, marks included.
 	var rows int
-	if err := store.QueryRowContext(ctx, `SELECT count(*) FROM cdc_changes`).Scan(&rows); err != nil {
+	if err := cdcx.Store(store).QueryRowContext(ctx, `SELECT count(*) FROM cdc_changes`).Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
 	if rows != 1 {

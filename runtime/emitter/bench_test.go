@@ -63,7 +63,7 @@ func BenchmarkEmit(b *testing.B) {
 	b.Run("track", func(b *testing.B) {
 		benchEmit(b, events.Client{Type: "track", Event: "signup", UserID: "u-1"})
 	})
-	// Baseline for the ratio in BENCH_NOTES.md: what encoding one such event
+	// Baseline for the ratio in BENCHMARKS.md: what encoding one such event
 	// with encoding/json costs on this machine in this run (no validation,
 	// no queue), the way a naive emitter would.
 	// What formatting one "ts" costs here (every event needs one; the

@@ -86,6 +86,7 @@ func TestCDC(t *testing.T) {
 				t.Fatalf("lake has %d events", got)
 			}
 			// A restarted emitter resumes after what was delivered.
+			emitter.Abandon(em)
 			em2, err := emitter.New(store, emitter.Options{Endpoint: in.URL, Bucket: bucket, CDC: true, TrackPrevious: track})
 			if err != nil {
 				t.Fatal(err)

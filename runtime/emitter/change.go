@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/dotdo/events/internal/cdcx"
+
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/runtime/cdc"
 )
@@ -43,7 +45,7 @@ func (e *Emitter) EmitChange(ctx context.Context, op cdc.Op, collection, docID s
 		return err
 	}
 	err = e.store.Update(ctx, func(tx *cdc.Tx) error {
-		_, err := tx.AppendChange(ctx, cdc.RawChange{Op: op, Collection: collection, DocID: docID,
+		_, err := cdcx.Tx(tx).AppendChange(ctx, cdc.RawChange{Op: op, Collection: collection, DocID: docID,
 			Doc: docJSON, Prev: prevJSON, TS: e.cfg.Now()})
 		return err
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/changelog"
 )
@@ -25,11 +26,17 @@ func (e *Emitter) advance(ctx context.Context, s *sink, b *batch, de *DeliveryEr
 	ctx = context.WithoutCancel(ctx)
 	e.mu.Lock()
 	s.cursor[b.src] = b.last()
-	durable := b.src == srcCDC || b.fromOutbox || e.outboxMax >= b.first() || e.persisting >= b.first()
-	if de == nil {
+	durable := b.src == srcCDC || b.fromOutbox || e.ob.max >= b.first() || e.ob.persisting >= b.first()
+	switch {
+	case de == nil:
 		s.delivered += uint64(b.len())
 		s.batches++
-	} else {
+	case len(de.Rejected) > 0:
+		s.delivered += uint64(b.len() - len(de.Rejected))
+		s.batches++
+		s.deadEvents += uint64(len(de.Rejected))
+		s.deadBatches++
+	default:
 		s.deadEvents += uint64(b.len())
 		s.deadBatches++
 	}
@@ -38,7 +45,7 @@ func (e *Emitter) advance(ctx context.Context, s *sink, b *batch, de *DeliveryEr
 		s.attempt, s.nextAt = 0, time.Time{}
 	}
 	if b.src == srcCustom {
-		e.releaseMemLocked()
+		e.q.releaseThrough(e.minCursorLocked(srcCustom))
 	}
 	if durable {
 		s.unsaved++
@@ -50,18 +57,7 @@ func (e *Emitter) advance(ctx context.Context, s *sink, b *batch, de *DeliveryEr
 	}
 	var dead func(tx *cdc.Tx) error
 	if de != nil {
-		dead = func(tx *cdc.Tx) error {
-			body := b.body
-			if s.name != "http" {
-				body = jsonLines(b)
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO emitter_dead
-				(sink, source, first_seq, last_seq, events, batch_id, status, error, body, ts_ms)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				s.name, sourceNames[b.src], int64(b.first()), int64(b.last()), b.len(), b.id(e.storeID),
-				de.Status, de.Error(), body, e.cfg.Now().UnixMilli())
-			return err
-		}
+		dead = func(tx *cdc.Tx) error { return e.deadLetter(ctx, tx, s, b, de) }
 	}
 	return e.saveSink(ctx, s, recovered, dead)
 }
@@ -72,8 +68,9 @@ func (e *Emitter) advance(ctx context.Context, s *sink, b *batch, de *DeliveryEr
 // allow pruning: a restarted process resumes from them.
 func (e *Emitter) saveSink(ctx context.Context, s *sink, recovered bool, extra func(tx *cdc.Tx) error) error {
 	e.mu.Lock()
-	cursors := s.cursor
+	cursors, saved := s.cursor, s.saved
 	s.unsaved = 0
+	redrive := e.marks.redriveMax > 0
 	e.mu.Unlock()
 	err := e.store.Update(ctx, func(tx *cdc.Tx) error {
 		if extra != nil {
@@ -82,12 +79,21 @@ func (e *Emitter) saveSink(ctx context.Context, s *sink, recovered bool, extra f
 			}
 		}
 		for src := range numSources {
+			if cursors[src] == saved[src] {
+				continue // saved already (cursors never move back)
+			}
 			if err := saveCursor(ctx, tx, s.name, source(src), cursors[src]); err != nil {
 				return err
 			}
 		}
+		if redrive && cursors[srcRedrive] > saved[srcRedrive] {
+			if _, err := cdcx.Tx(tx).ExecContext(ctx, `DELETE FROM emitter_redrive WHERE sink = ? AND seq <= ?`,
+				s.name, int64(cursors[srcRedrive])); err != nil {
+				return err
+			}
+		}
 		if recovered {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM emitter_retry WHERE sink = ?`, s.name); err != nil {
+			if _, err := cdcx.Tx(tx).ExecContext(ctx, `DELETE FROM emitter_retry WHERE sink = ?`, s.name); err != nil {
 				return err
 			}
 		}
@@ -100,15 +106,20 @@ func (e *Emitter) saveSink(ctx context.Context, s *sink, recovered bool, extra f
 	for src := range numSources {
 		s.saved[src] = max(s.saved[src], cursors[src])
 	}
+	e.mu.Unlock()
+	if err := e.pruneTxEvents(ctx); err != nil {
+		return err
+	}
+	e.mu.Lock()
 	through := e.minSavedLocked(srcCustom)
-	prune := e.outboxCount > 0 && through > e.outboxPruned
+	prune := e.ob.count > 0 && through > e.ob.pruned
 	e.mu.Unlock()
 	if !prune {
 		return nil
 	}
 	var pruned int64
 	err = e.store.Update(ctx, func(tx *cdc.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM emitter_outbox WHERE seq <= ?`, int64(through))
+		res, err := cdcx.Tx(tx).ExecContext(ctx, `DELETE FROM emitter_outbox WHERE seq <= ?`, int64(through))
 		if err != nil {
 			return err
 		}
@@ -119,13 +130,38 @@ func (e *Emitter) saveSink(ctx context.Context, s *sink, recovered bool, extra f
 		return fmt.Errorf("emitter: prune outbox: %w", err)
 	}
 	e.mu.Lock()
-	e.outboxCount -= int(pruned)
-	e.outboxPruned = max(e.outboxPruned, through)
+	e.ob.count -= int(pruned)
+	e.ob.pruned = max(e.ob.pruned, through)
 	e.mu.Unlock()
 	return nil
 }
 
-// jsonLines is the batch as JSON Lines (how a lake dead letter is kept).
+// deadLetter keeps what s rejected of b: the whole batch, or only the
+// events de.Rejected names.
+func (e *Emitter) deadLetter(ctx context.Context, tx *cdc.Tx, s *sink, b *batch, de *DeliveryError) error {
+	first, last, n := b.first(), b.last(), b.len()
+	var body []byte
+	switch {
+	case len(de.Rejected) > 0:
+		first, last, n = b.items[de.Rejected[0]].seq, b.items[de.Rejected[len(de.Rejected)-1]].seq, len(de.Rejected)
+		for _, i := range de.Rejected {
+			body = append(append(body, b.raw[i]...), '\n')
+		}
+	case s.name == "http":
+		body = b.body
+	default:
+		body = jsonLines(b)
+	}
+	_, err := cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_dead
+		(sink, source, first_seq, last_seq, events, batch_id, status, error, body, ts_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.name, sourceNames[b.src], int64(first), int64(last), n, b.pub.ID,
+		de.Status, de.Error(), body, e.cfg.Now().UnixMilli())
+	return err
+}
+
+// jsonLines is the batch as JSON Lines (how a dead letter of a sink other
+// than HTTP is kept).
 func jsonLines(b *batch) []byte {
 	out := make([]byte, 0, len(b.buf)+b.len())
 	for _, js := range b.raw {
@@ -152,7 +188,7 @@ func (e *Emitter) failed(ctx context.Context, s *sink, de *DeliveryError) error 
 	e.log.Warn("emitter: delivery failed, will retry", "sink", s.name, "attempt", attempt,
 		"retry_in", delay, "error", msg)
 	err := e.store.Update(ctx, func(tx *cdc.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO emitter_retry (sink, attempt, next_ms, last_error) VALUES (?, ?, ?, ?)
+		_, err := cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_retry (sink, attempt, next_ms, last_error) VALUES (?, ?, ?, ?)
 			ON CONFLICT (sink) DO UPDATE SET attempt = excluded.attempt, next_ms = excluded.next_ms, last_error = excluded.last_error`,
 			s.name, attempt, next.UnixMilli(), msg)
 		return err
@@ -167,16 +203,16 @@ func (e *Emitter) failed(ctx context.Context, s *sink, de *DeliveryError) error 
 func (e *Emitter) pruneCDC(ctx context.Context) error {
 	e.mu.Lock()
 	through := e.minSavedLocked(srcCDC)
-	stale := through > e.prunedCDC
+	stale := through > e.marks.prunedCDC
 	e.mu.Unlock()
 	if !stale {
 		return nil
 	}
-	if _, err := e.store.PruneChanges(ctx, changelog.BookmarkFromSeq(int64(through))); err != nil {
+	if _, err := cdcx.Store(e.store).Release(ctx, "emitter", changelog.BookmarkFromSeq(int64(through))); err != nil {
 		return fmt.Errorf("emitter: prune change log: %w", err)
 	}
 	e.mu.Lock()
-	e.prunedCDC = max(e.prunedCDC, through)
+	e.marks.prunedCDC = max(e.marks.prunedCDC, through)
 	e.mu.Unlock()
 	return nil
 }

@@ -4,15 +4,17 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/dotdo/events/internal/cdcx"
 )
 
 // DeadLetter is a batch a sink rejected for good, kept in the store.
 type DeadLetter struct {
 	// ID numbers the dead letter in the store.
 	ID int64
-	// Sink is "http" or "lake".
+	// Sink is the sink's name: "http", "lake" or a user sink's.
 	Sink string
-	// Source is "cdc" or "custom".
+	// Source is "cdc", "custom", "tx" (EmitTx) or "redrive" (Redrive).
 	Source string
 	// FirstSeq and LastSeq are the batch's first and last sequence numbers
 	// (bookmark numbers for "cdc").
@@ -37,7 +39,7 @@ func (e *Emitter) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, err
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := e.store.QueryContext(ctx, `SELECT id, sink, source, first_seq, last_seq, events, batch_id, status, error, body, ts_ms
+	rows, err := cdcx.Store(e.store).QueryContext(ctx, `SELECT id, sink, source, first_seq, last_seq, events, batch_id, status, error, body, ts_ms
 		FROM emitter_dead ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("emitter: dead letters: %w", err)

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/changelog"
 )
@@ -16,10 +17,12 @@ import (
 // sink is one delivery target with its own cursors, retry state and stats.
 type sink struct {
 	name      string
-	send      func(ctx context.Context, b *batch) error
-	prep      func(b *batch) // builds what send needs, once b is finished (nil: nothing)
-	batchSize int            // most events per batch
-	wake      chan struct{}  // a batch is full: Run delivers now
+	out       Sink
+	user      bool          // a user's sink: it reads Batch.Events
+	batchSize int           // most events per batch
+	split     int           // after a 413: most events per batch for now (0: batchSize)
+	dead      []error       // what this round dead-lettered (ErrDeadLettered)
+	wake      chan struct{} // a batch is full: Run delivers now
 
 	run      sync.Mutex // one delivery of this sink at a time; guards bufs and ahead
 	bufs     []batch    // one per batch in flight
@@ -77,8 +80,17 @@ type targets [numSources]uint64
 func (e *Emitter) targets(ctx context.Context) (targets, error) {
 	var tgt targets
 	e.mu.Lock()
-	tgt[srcCustom] = e.nextSeq - 1
+	tgt[srcCustom] = e.seq.next - 1
+	tgt[srcRedrive] = e.marks.redriveMax
+	txOn := e.marks.txOn
 	e.mu.Unlock()
+	if txOn {
+		var seq int64
+		if err := cdcx.Store(e.store).QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM emitter_txevents`).Scan(&seq); err != nil {
+			return tgt, fmt.Errorf("emitter: %w", err)
+		}
+		tgt[srcTx] = uint64(seq)
+	}
 	if e.cfg.CDC {
 		bm, err := e.store.Bookmark(ctx)
 		if err != nil {
@@ -98,6 +110,12 @@ func (e *Emitter) deliverSink(ctx context.Context, s *sink, force bool, tgt targ
 	// A batch prepared ahead serves only this round: the next one starts
 	// from fresh state (e.g. an identity EnrichFromRequest changed).
 	defer func() { s.aheadKey = aheadKey{} }()
+	s.dead = nil
+	defer func() {
+		// What was set aside is reported, after any failure.
+		err = errors.Join(append([]error{err}, s.dead...)...)
+		s.dead = nil
+	}()
 	defer func() {
 		e.mu.Lock()
 		unsaved := s.unsaved > 0
@@ -119,6 +137,11 @@ func (e *Emitter) deliverSink(ctx context.Context, s *sink, force bool, tgt targ
 		active = append(active, srcCDC)
 	}
 	active = append(active, srcCustom)
+	for _, src := range []source{srcRedrive, srcTx} {
+		if tgt[src] > s.cursor[src] {
+			active = append(active, src)
+		}
+	}
 	for len(active) > 0 {
 		next := active[:0]
 		for _, src := range active {
@@ -163,7 +186,7 @@ func (e *Emitter) deliverSome(ctx context.Context, s *sink, src source, through 
 		}
 		after = b.last()
 		n++
-		if b.len() < s.batchSize {
+		if !b.full {
 			break // nothing more waits now
 		}
 	}
@@ -176,14 +199,20 @@ func (e *Emitter) deliverSome(ctx context.Context, s *sink, src source, through 
 	} else {
 		var wg sync.WaitGroup
 		for i := range n {
-			wg.Go(func() { errs[i] = s.send(ctx, &s.bufs[i]) })
+			wg.Go(func() { errs[i] = e.send(ctx, s, &s.bufs[i]) })
 		}
 		wg.Wait()
 	}
 	for i := range n {
 		b := &s.bufs[i]
-		full = b.len() == s.batchSize
+		full = b.full
 		if errs[i] == nil {
+			if s.split > 0 {
+				s.split = min(2*s.split, s.batchSize) // grow back
+				if s.split == s.batchSize {
+					s.split = 0
+				}
+			}
 			if err := e.advance(ctx, s, b, nil); err != nil {
 				return false, false, err
 			}
@@ -196,18 +225,29 @@ func (e *Emitter) deliverSome(ctx context.Context, s *sink, src source, through 
 			perr := e.persist(context.WithoutCancel(ctx))
 			return false, false, errors.Join(fmt.Errorf("emitter: %s: %w", s.name, ctx.Err()), perr)
 		}
-		var de *DeliveryError
-		if !errors.As(errs[i], &de) {
-			de = &DeliveryError{Sink: s.name, Msg: e.red.clean(errs[i].Error()), Err: e.red.wrap(errs[i])}
+		de := e.deliveryError(s, b, errs[i])
+		if de.Status == http.StatusRequestEntityTooLarge && b.len() > 1 {
+			// Too large for the receiver: send it again in halves (at
+			// once: nothing failed), and go back to full batches step by
+			// step. A single event that is still too large is set aside.
+			s.split = b.len() / 2
+			e.log.Info("emitter: batch too large for the sink, splitting", "sink", s.name, "events", b.len(), "bytes", len(b.buf))
+			return true, false, nil
 		}
-		if !de.Permanent {
+		if !de.Permanent && len(de.Rejected) == 0 {
 			return false, false, e.failed(ctx, s, de)
 		}
-		e.log.Warn("emitter: batch rejected, dead-lettered", "sink", s.name, "source", sourceNames[src],
-			"events", b.len(), "first", b.first(), "last", b.last(), "error", de.Error())
+		rejected := len(de.Rejected)
+		if rejected == 0 {
+			rejected = b.len()
+		}
+		e.log.Warn("emitter: events rejected, dead-lettered", "sink", s.name, "source", sourceNames[src],
+			"events", b.len(), "rejected", rejected, "first", b.first(), "last", b.last(), "error", de.Error())
 		if err := e.advance(ctx, s, b, de); err != nil {
 			return false, false, err
 		}
+		s.dead = append(s.dead, &deadNotice{msg: fmt.Sprintf("%s: %s: %d of %d events (%s %d-%d): %s", ErrDeadLettered, s.name,
+			rejected, b.len(), sourceNames[src], b.first(), b.last(), de.Error()), err: de})
 		sent = true
 	}
 	return sent, full, nil
@@ -221,13 +261,14 @@ type aheadKey struct {
 	ok             bool
 	src            source
 	after, through uint64
+	split          int // the sink's split when it was prepared
 }
 
 // takeAhead moves the batch prepared ahead into s.bufs[0] if it is the one
 // wanted now: the sink took the batch before it (its cursor is at after) and
 // the round has the same target. s.run is held.
 func (s *sink) takeAhead(src source, after, through uint64) bool {
-	if s.aheadKey != (aheadKey{ok: true, src: src, after: after, through: through}) {
+	if s.aheadKey != (aheadKey{ok: true, src: src, after: after, through: through, split: s.split}) {
 		s.aheadKey = aheadKey{}
 		return false
 	}
@@ -243,14 +284,14 @@ func (s *sink) takeAhead(src source, after, through uint64) bool {
 // cursor stays put and the prepared batch is simply not used. s.run is held.
 func (e *Emitter) sendOne(ctx context.Context, s *sink, through uint64) error {
 	b := &s.bufs[0]
-	if b.len() < s.batchSize || b.last() >= through {
-		return s.send(ctx, b)
+	if !b.full || b.last() >= through {
+		return e.send(ctx, s, b)
 	}
-	key := aheadKey{ok: true, src: b.src, after: b.last(), through: through}
+	key := aheadKey{ok: true, src: b.src, after: b.last(), through: through, split: s.split}
 	var wg sync.WaitGroup
 	var perr error
 	wg.Go(func() { perr = e.prepare(ctx, s, key.src, key.after, key.through, &s.ahead) })
-	err := s.send(ctx, b)
+	err := e.send(ctx, s, b)
 	wg.Wait()
 	if perr == nil && s.ahead.len() > 0 {
 		s.aheadKey = key
@@ -264,11 +305,27 @@ func (e *Emitter) prepare(ctx context.Context, s *sink, src source, after, throu
 	if err := e.fill(ctx, s, src, after, through, b); err != nil || b.len() == 0 {
 		return err
 	}
-	b.finish()
-	if s.prep != nil {
-		s.prep(b)
+	var doID string
+	if s.user {
+		doID = e.Identity().ID
+	}
+	b.finish(e.storeID, doID, s.user)
+	if p, ok := s.out.(preparer); ok {
+		p.prepare(b)
 	}
 	return nil
+}
+
+// send hands b to s. User sinks get Options.RequestTimeout per call; the
+// built-in ones apply it themselves.
+func (e *Emitter) send(ctx context.Context, s *sink, b *batch) error {
+	if s.user {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.cfg.RequestTimeout)
+		defer cancel()
+	}
+	b.pub.prep = b // here: batches move between s.bufs and s.ahead
+	return s.out.Send(ctx, &b.pub)
 }
 
 // fill loads the next batch of src for s, events after seq after up to
@@ -278,22 +335,40 @@ func (e *Emitter) fill(ctx context.Context, s *sink, src source, after, through 
 	if after >= through {
 		return nil
 	}
-	limit := int(min(uint64(s.batchSize), through-after))
+	limit := int(min(uint64(s.limit()), through-after))
+	defer func() { b.full = b.len() == s.limit() || b.capped }()
 	if src == srcCDC {
-		changes, err := e.store.ChangesAfter(ctx, changelog.BookmarkFromSeq(int64(after)), limit)
+		changes, err := cdcx.Store(e.store).ReadLog(ctx, changelog.BookmarkFromSeq(int64(after)), limit)
 		if err != nil {
 			return fmt.Errorf("emitter: read change log: %w", err)
 		}
 		for len(changes) > 0 && uint64(mustSeq(changes[len(changes)-1].Bookmark)) > through {
 			changes = changes[:len(changes)-1]
 		}
-		return e.encodeChanges(changes, b)
+		if len(changes) > 0 { // never reissued once shipped, also after power loss
+			if err := cdcx.Store(e.store).Shipping(ctx, changes[len(changes)-1].Bookmark); err != nil {
+				return fmt.Errorf("emitter: %w", err)
+			}
+		}
+		if err := e.encodeChanges(changes, b); err != nil {
+			return err
+		}
+		b.capBytes(e.cfg.MaxBatchBytes)
+		return nil
+	}
+	switch src {
+	case srcRedrive:
+		b.fromOutbox = true // in the store
+		return e.readRedrive(ctx, s, after, through, limit, b)
+	case srcTx:
+		b.fromOutbox = true
+		return e.readTxEvents(ctx, after, through, limit, b)
 	}
 	e.mu.Lock()
-	if e.outboxMax > after {
+	if e.ob.max > after {
 		e.mu.Unlock()
 		b.fromOutbox = true
-		if err := e.readOutbox(ctx, after, limit, b); err != nil || b.len() > 0 {
+		if err := e.readOutbox(ctx, after, limit, e.cfg.MaxBatchBytes, b); err != nil || b.len() > 0 {
 			return err
 		}
 		// Nothing left in the outbox after all: fall through to memory.
@@ -301,15 +376,22 @@ func (e *Emitter) fill(ctx context.Context, s *sink, src source, after, through 
 		b.fromOutbox = false
 	}
 	defer e.mu.Unlock()
-	live := e.live()
-	i := sort.Search(len(live), func(i int) bool { return live[i].seq > after })
-	for _, m := range live[i:min(i+limit, len(live))] {
-		if m.seq > through {
+	live := e.q.after(after)
+	for _, m := range live[:min(limit, len(live))] {
+		if m.seq > through || !b.fits(len(m.js), e.cfg.MaxBatchBytes) {
 			break
 		}
 		b.add(m.seq, m.tsMs, m.js)
 	}
 	return nil
+}
+
+// limit is the most events of s's next batch.
+func (s *sink) limit() int {
+	if s.split > 0 {
+		return min(s.split, s.batchSize)
+	}
+	return s.batchSize
 }
 
 // mustSeq is Bookmark.Seq for bookmarks the store issued (-1 if malformed).
@@ -352,7 +434,38 @@ func (e *Emitter) encodeChanges(changes []cdc.RawChange, b *batch) error {
 		if b.buf, err = ev.AppendJSON(b.buf, env); err != nil {
 			return fmt.Errorf("emitter: encode change %s: %w", ch.Bookmark, err)
 		}
-		b.items = append(b.items, item{seq: uint64(seq), tsMs: ch.TS.UnixMilli(), off: off, end: len(b.buf)})
+		b.items = append(b.items, item{seq: uint64(seq), tsMs: ch.TS.UnixMilli(), off: off, end: len(b.buf),
+			bookmark: ch.Bookmark, typ: ev.Type})
 	}
 	return nil
+}
+
+// deliveryError makes a sink's error a *DeliveryError that names the sink,
+// never shows the API key and rejects only valid, distinct event indexes
+// of b, in order.
+func (e *Emitter) deliveryError(s *sink, b *batch, err error) *DeliveryError {
+	var de *DeliveryError
+	if !errors.As(err, &de) {
+		return &DeliveryError{Sink: s.name, Msg: e.red.clean(err.Error()), Err: e.red.wrap(err)}
+	}
+	c := *de
+	c.Sink, c.Msg, c.Err = s.name, e.red.clean(de.Msg), e.red.wrap(de.Err)
+	if len(de.Rejected) > 0 {
+		seen := make([]bool, b.len())
+		c.Rejected = nil
+		for _, i := range de.Rejected {
+			if i >= 0 && i < b.len() && !seen[i] {
+				seen[i] = true
+			}
+		}
+		for i, r := range seen {
+			if r {
+				c.Rejected = append(c.Rejected, i)
+			}
+		}
+		if len(c.Rejected) == b.len() {
+			c.Rejected, c.Permanent = nil, true // all of them: the batch
+		}
+	}
+	return &c
 }

@@ -2,20 +2,23 @@
 // an object-storage lakehouse, in batches, with retry and backoff, without
 // losing an event.
 //
-// An Emitter has two sources and up to two sinks:
+// An Emitter has two sources and one or more sinks (Sink): the HTTP ingest
+// (Options.Endpoint), the lake (Options.Bucket) and any of Options.Sinks.
 //
 //   - Custom events (Emit, Call, Middleware) are encoded at once into memory;
 //     they touch SQLite only when a send fails, when PersistBatch or Close
 //     asks, or when Options.MaxPending wait in memory. Then they move to the
 //     emitter's outbox table in the store. Emit never waits for SQLite, so it
 //     may be called inside the caller's own Store.Update.
+//   - Custom events of EmitTx are written in the caller's transaction and
+//     shipped once it commits; none is for a transaction that rolls back.
 //   - Collection changes (Options.CDC) are already durable: SQLite triggers
 //     write them to the store's change log in the mutation's transaction.
 //     The emitter reads the log (cdc.Store.ChangesAfter) and turns each entry
 //     into a collection.insert, .update or .delete event; collections never
 //     call the emitter. EmitChange appends a change of data kept elsewhere.
 //
-// Each sink (http, lake) keeps, in the store, its own cursor per source, its
+// Each sink (http, lake, a user's) keeps, in the store, its own cursor per source, its
 // retry state and its dead letters, so a failure of one sink never re-sends
 // to the other and a restarted process resumes where it stopped, backoff
 // schedule included. Rows every sink has delivered are pruned from the

@@ -22,14 +22,14 @@ import (
 // testKey is the API key of the tests; it must never show in logs or errors.
 const testKey = "sk_test_SECRET_0123456789"
 
-func openStore(t testing.TB) *cdc.Store {
+func openStore(t testing.TB, opts ...cdc.Option) *cdc.Store {
 	t.Helper()
-	return openStoreAt(t, filepath.Join(t.TempDir(), "store.db"))
+	return openStoreAt(t, filepath.Join(t.TempDir(), "store.db"), opts...)
 }
 
-func openStoreAt(t testing.TB, path string) *cdc.Store {
+func openStoreAt(t testing.TB, path string, opts ...cdc.Option) *cdc.Store {
 	t.Helper()
-	s, err := cdc.Open(context.Background(), path)
+	s, err := cdc.Open(context.Background(), path, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,10 @@ package emitter
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 )
 
@@ -20,7 +20,7 @@ func (e *Emitter) load(ctx context.Context) error {
 	for _, s := range e.sinks {
 		byName[s.name] = s
 	}
-	rows, err := e.store.QueryContext(ctx, `SELECT sink, source, seq FROM emitter_cursors`)
+	rows, err := cdcx.Store(e.store).QueryContext(ctx, `SELECT sink, source, seq FROM emitter_cursors`)
 	if err != nil {
 		return fmt.Errorf("emitter: load cursors: %w", err)
 	}
@@ -47,7 +47,7 @@ func (e *Emitter) load(ctx context.Context) error {
 		return fmt.Errorf("emitter: load cursors: %w", err)
 	}
 
-	rows, err = e.store.QueryContext(ctx, `SELECT sink, attempt, next_ms, last_error FROM emitter_retry`)
+	rows, err = cdcx.Store(e.store).QueryContext(ctx, `SELECT sink, attempt, next_ms, last_error FROM emitter_retry`)
 	if err != nil {
 		return fmt.Errorf("emitter: load retry state: %w", err)
 	}
@@ -69,10 +69,18 @@ func (e *Emitter) load(ctx context.Context) error {
 	}
 
 	var maxSeq, count int64
-	if err := e.store.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM emitter_outbox`).Scan(&maxSeq, &count); err != nil {
+	if err := cdcx.Store(e.store).QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM emitter_outbox`).Scan(&maxSeq, &count); err != nil {
 		return fmt.Errorf("emitter: load outbox: %w", err)
 	}
-	e.outboxMax, e.outboxCount = uint64(maxSeq), int(count)
+	e.ob.max, e.ob.count = uint64(maxSeq), int(count)
+	if err := cdcx.Store(e.store).QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM emitter_redrive`).Scan(&maxSeq); err != nil {
+		return fmt.Errorf("emitter: load redrive queue: %w", err)
+	}
+	e.marks.redriveMax = uint64(maxSeq)
+	if err := cdcx.Store(e.store).QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM emitter_txevents`).Scan(&maxSeq); err != nil {
+		return fmt.Errorf("emitter: load transactional events: %w", err)
+	}
+	e.marks.txOn = maxSeq > 0
 	return nil
 }
 
@@ -86,9 +94,6 @@ func (e *Emitter) minCursorLocked(src source) uint64 {
 	return m
 }
 
-// live returns the custom events waiting in memory. e.mu is held.
-func (e *Emitter) live() []memEvent { return e.mem[e.memHead:] }
-
 // minSavedLocked returns the lowest saved cursor of src over the sinks:
 // what may be pruned. e.mu is held.
 func (e *Emitter) minSavedLocked(src source) uint64 {
@@ -97,104 +102,6 @@ func (e *Emitter) minSavedLocked(src source) uint64 {
 		m = min(m, s.saved[src])
 	}
 	return m
-}
-
-// releaseMemLocked forgets the custom events in memory that every sink has
-// delivered. e.mu is held.
-func (e *Emitter) releaseMemLocked() {
-	done := e.minCursorLocked(srcCustom)
-	live := e.live()
-	e.dropMemLocked(sort.Search(len(live), func(i int) bool { return live[i].seq > done }))
-}
-
-// filledChunk is a full chunk and the seq of its last event: once every
-// event up to that seq is released, nothing points into it any more.
-type filledChunk struct {
-	buf  []byte
-	last uint64
-}
-
-// maxSpareChunks is how many emptied chunks are kept for reuse (4 MB).
-const maxSpareChunks = 64
-
-// newChunkLocked starts a new chunk for encoded events, reusing a spare one
-// when it can, so steady emission allocates nothing. e.mu is held.
-func (e *Emitter) newChunkLocked() {
-	if e.chunk != nil {
-		e.filled = append(e.filled, filledChunk{buf: e.chunk, last: e.chunkLast})
-	}
-	if n := len(e.spare); n > 0 {
-		e.chunk = e.spare[n-1][:0]
-		e.spare[n-1] = nil
-		e.spare = e.spare[:n-1]
-		return
-	}
-	e.chunk = make([]byte, 0, chunkSize)
-}
-
-// recycleChunksLocked makes the chunks no live event points into spare
-// (the events of a batch are copied out under e.mu, so nothing else does).
-// e.mu is held.
-func (e *Emitter) recycleChunksLocked() {
-	live := e.live()
-	if len(live) == 0 {
-		e.chunk = e.chunk[:0]
-	}
-	k := 0
-	for k < len(e.filled) && (len(live) == 0 || e.filled[k].last < live[0].seq) {
-		if len(e.spare) < maxSpareChunks {
-			e.spare = append(e.spare, e.filled[k].buf)
-		}
-		k++
-	}
-	n := copy(e.filled, e.filled[k:])
-	clear(e.filled[n:])
-	e.filled = e.filled[:n]
-}
-
-// maxIdleMem is the most memEvent slots kept once memory empties.
-const maxIdleMem = 64 << 10
-
-// compactMin is the fewest released events worth moving the rest down for.
-const compactMin = 1024
-
-// growMemLocked makes room for one more event in e.mem. Released slots are
-// reused first; otherwise the capacity doubles (append grows large slices
-// by only a quarter, and as memEvent holds a pointer every copy of a backlog
-// of tens of thousands of events is costly, more so while the GC runs).
-// Only the live events are copied. e.mem is full; e.mu is held.
-func (e *Emitter) growMemLocked() {
-	live := e.live()
-	if 4*e.memHead >= len(e.mem) && e.memHead > 0 {
-		m := copy(e.mem, live)
-		clear(e.mem[m:])
-		e.mem, e.memHead = e.mem[:m], 0
-		return
-	}
-	mem := make([]memEvent, len(live), max(2*cap(e.mem), 1024))
-	copy(mem, live)
-	e.mem, e.memHead = mem, 0
-}
-
-// dropMemLocked releases the first k live events. The slice is compacted
-// when memory empties, or once the released part is at least half of it, so
-// the cost stays linear in the number of events however they are released;
-// chunks no event points into any more are garbage.
-func (e *Emitter) dropMemLocked(k int) {
-	clear(e.mem[e.memHead : e.memHead+k]) // let their chunks go
-	e.memHead += k
-	defer e.recycleChunksLocked()
-	switch {
-	case e.memHead == len(e.mem):
-		e.mem, e.memHead = e.mem[:0], 0
-		if cap(e.mem) > maxIdleMem {
-			e.mem = nil // a burst is over: give its memory back
-		}
-	case e.memHead >= compactMin && 2*e.memHead >= len(e.mem):
-		m := copy(e.mem, e.mem[e.memHead:])
-		clear(e.mem[m:])
-		e.mem, e.memHead = e.mem[:m], 0
-	}
 }
 
 // persist moves every custom event in memory that some sink has not
@@ -206,11 +113,9 @@ func (e *Emitter) persist(ctx context.Context) error {
 	e.persistMu.Lock()
 	defer e.persistMu.Unlock()
 	e.mu.Lock()
-	done := e.minCursorLocked(srcCustom)
-	live := e.live()
-	todo := live[sort.Search(len(live), func(i int) bool { return live[i].seq > done }):]
+	todo := e.q.after(e.minCursorLocked(srcCustom))
 	if len(todo) == 0 {
-		e.dropMemLocked(len(live))
+		e.q.drop(e.q.len())
 		e.mu.Unlock()
 		return nil
 	}
@@ -226,10 +131,10 @@ func (e *Emitter) persist(ctx context.Context) error {
 		rows[i] = memEvent{seq: m.seq, tsMs: m.tsMs, js: buf[len(buf)-len(m.js):]}
 	}
 	last := rows[len(rows)-1].seq
-	prevPersisting := e.persisting
+	prevPersisting := e.ob.persisting
 	// A sink that delivers some of these events meanwhile saves its cursor
 	// at once (see advance): after a crash it must not restart before them.
-	e.persisting = max(e.persisting, last)
+	e.ob.persisting = max(e.ob.persisting, last)
 	e.mu.Unlock()
 
 	var cursors [][numSources]uint64
@@ -243,7 +148,7 @@ func (e *Emitter) persist(ctx context.Context) error {
 			}
 			q := `INSERT INTO emitter_outbox (seq, ts_ms, body) VALUES ` +
 				strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(part)), ",")
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			if _, err := cdcx.Tx(tx).ExecContext(ctx, q, args...); err != nil {
 				return err
 			}
 		}
@@ -265,30 +170,30 @@ func (e *Emitter) persist(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err != nil {
-		e.persisting = prevPersisting
+		e.ob.persisting = prevPersisting
 		return fmt.Errorf("emitter: persist %d events: %w", len(rows), err)
 	}
 	for i, s := range e.sinks {
 		s.saved[srcCustom] = max(s.saved[srcCustom], cursors[i][srcCustom])
 	}
-	e.outboxMax = max(e.outboxMax, last)
-	e.outboxCount += len(rows)
-	live = e.live()
-	e.dropMemLocked(sort.Search(len(live), func(i int) bool { return live[i].seq > last }))
+	e.ob.max = max(e.ob.max, last)
+	e.ob.count += len(rows)
+	e.q.releaseThrough(last)
 	return nil
 }
 
 // saveCursor records a sink's cursor; it never moves one back, so writers
 // racing with stale values are harmless.
 func saveCursor(ctx context.Context, tx *cdc.Tx, sinkName string, src source, seq uint64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO emitter_cursors (sink, source, seq) VALUES (?, ?, ?)
+	_, err := cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_cursors (sink, source, seq) VALUES (?, ?, ?)
 		ON CONFLICT (sink, source) DO UPDATE SET seq = max(seq, excluded.seq)`, sinkName, sourceNames[src], int64(seq))
 	return err
 }
 
-// readOutbox appends the JSON of at most limit outbox events after seq to b.
-func (e *Emitter) readOutbox(ctx context.Context, after uint64, limit int, b *batch) error {
-	rows, err := e.store.QueryContext(ctx, `SELECT seq, ts_ms, body FROM emitter_outbox WHERE seq > ? ORDER BY seq LIMIT ?`, int64(after), limit)
+// readOutbox appends the JSON of at most limit outbox events after seq to b,
+// up to maxBytes.
+func (e *Emitter) readOutbox(ctx context.Context, after uint64, limit, maxBytes int, b *batch) error {
+	rows, err := cdcx.Store(e.store).QueryContext(ctx, `SELECT seq, ts_ms, body FROM emitter_outbox WHERE seq > ? ORDER BY seq LIMIT ?`, int64(after), limit)
 	if err != nil {
 		return fmt.Errorf("emitter: read outbox: %w", err)
 	}
@@ -298,6 +203,9 @@ func (e *Emitter) readOutbox(ctx context.Context, after uint64, limit int, b *ba
 		var body []byte
 		if err := rows.Scan(&seq, &ts, &body); err != nil {
 			return fmt.Errorf("emitter: read outbox: %w", err)
+		}
+		if !b.fits(len(body), maxBytes) {
+			break
 		}
 		b.add(uint64(seq), ts, body)
 	}

@@ -43,6 +43,7 @@ func TestPersistBatchNewEmitter(t *testing.T) {
 		t.Fatal(err)
 	}
 	// em1 is abandoned here (as at hibernation): no Close.
+	emitter.Abandon(em1)
 	em2, err := emitter.New(store, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +64,7 @@ func TestPersistBatchNewEmitter(t *testing.T) {
 		t.Fatalf("lake got %v", ns)
 	}
 	// A third emitter has nothing left to send.
+	emitter.Abandon(em2)
 	em3, err := emitter.New(store, opts)
 	if err != nil {
 		t.Fatal(err)

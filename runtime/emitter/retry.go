@@ -9,18 +9,18 @@ import (
 
 // retryDelay is the wait before attempt+1 after attempt consecutive
 // failures: the server's Retry-After when it gave one (capped at
-// MaxRetryAfter), else BaseRetryDelay doubling per failure up to
-// MaxRetryDelay, plus jitter (clamped to [0, MaxJitter)) so many stores do
+// maxRetryAfter), else baseRetryDelay doubling per failure up to
+// maxRetryDelay, plus jitter (clamped to [0, maxJitter)) so many stores do
 // not retry in step.
 func retryDelay(attempt int, retryAfter, jitter time.Duration) time.Duration {
 	if retryAfter > 0 {
-		return min(retryAfter, MaxRetryAfter)
+		return min(retryAfter, maxRetryAfter)
 	}
-	d := MaxRetryDelay
+	d := maxRetryDelay
 	if attempt <= 6 {
-		d = min(BaseRetryDelay<<max(attempt-1, 0), MaxRetryDelay)
+		d = min(baseRetryDelay<<max(attempt-1, 0), maxRetryDelay)
 	}
-	return d + min(max(jitter, 0), MaxJitter-time.Nanosecond)
+	return d + min(max(jitter, 0), maxJitter-time.Nanosecond)
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date
@@ -34,8 +34,8 @@ func parseRetryAfter(h string, now time.Time) time.Duration {
 		if secs <= 0 {
 			return 0
 		}
-		if secs > int64(MaxRetryAfter/time.Second) {
-			return MaxRetryAfter
+		if secs > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
 		}
 		return time.Duration(secs) * time.Second
 	}

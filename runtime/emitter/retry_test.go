@@ -21,7 +21,7 @@ func TestRetryDelay(t *testing.T) {
 		{3, 0, 5 * time.Second, 5*time.Second - time.Nanosecond}, // jitter clamped below 1s
 		{3, 0, -time.Second, 4 * time.Second},
 		{3, 7 * time.Second, time.Second / 2, 7 * time.Second}, // Retry-After wins, exactly
-		{3, 48 * time.Hour, 0, MaxRetryAfter},
+		{3, 48 * time.Hour, 0, maxRetryAfter},
 	} {
 		if got := retryDelay(tc.attempt, tc.retryAfter, tc.jitter); got != tc.want {
 			t.Errorf("retryDelay(%d, %s, %s) = %s, want %s", tc.attempt, tc.retryAfter, tc.jitter, got, tc.want)
@@ -38,7 +38,7 @@ func TestParseRetryAfter(t *testing.T) {
 		"0":                             0,
 		"-3":                            0,
 		"abc":                           0,
-		"99999999999":                   MaxRetryAfter,
+		"99999999999":                   maxRetryAfter,
 		"Sun, 01 Mar 2026 12:00:30 GMT": 30 * time.Second,
 		"Sun, 01 Mar 2026 11:00:00 GMT": 0, // in the past
 	} {

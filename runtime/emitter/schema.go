@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/dotdo/events/internal/cdcx"
+
 	"github.com/dotdo/events/runtime/cdc"
 )
 
@@ -52,6 +54,25 @@ var migrations = []string{
 		body BLOB NOT NULL,
 		ts_ms INTEGER NOT NULL
 	);`,
+	// 2: dead-lettered events re-queued for their sink (Redrive), one row
+	// per event; AUTOINCREMENT, so a seq is never reused below a cursor.
+	`CREATE TABLE emitter_redrive (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		sink TEXT NOT NULL,
+		ts_ms INTEGER NOT NULL,
+		event_id TEXT NOT NULL,
+		body BLOB NOT NULL
+	);
+	CREATE INDEX emitter_redrive_sink ON emitter_redrive (sink, seq);`,
+	// 3: custom events written in the caller's transaction (EmitTx): their
+	// seq is assigned in it, so they commit in seq order (SQLite has one
+	// writer) and a reader never sees a later one before an earlier one.
+	`CREATE TABLE emitter_txevents (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		ts_ms INTEGER NOT NULL,
+		event_id TEXT NOT NULL,
+		body BLOB NOT NULL
+	);`,
 }
 
 // seqBlock is how many custom sequence numbers are reserved at once: one
@@ -71,7 +92,7 @@ const (
 func loadStoreID(ctx context.Context, store *cdc.Store) (string, error) {
 	var id string
 	err := store.Update(ctx, func(tx *cdc.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT value FROM emitter_meta WHERE key = ?`, metaStoreID).Scan(&id)
+		err := cdcx.Tx(tx).QueryRowContext(ctx, `SELECT value FROM emitter_meta WHERE key = ?`, metaStoreID).Scan(&id)
 		if err == nil {
 			return nil
 		}
@@ -83,7 +104,7 @@ func loadStoreID(ctx context.Context, store *cdc.Store) (string, error) {
 			return err
 		}
 		id = hex.EncodeToString(b[:])
-		_, err = tx.ExecContext(ctx, `INSERT INTO emitter_meta (key, value) VALUES (?, ?)`, metaStoreID, id)
+		_, err = cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_meta (key, value) VALUES (?, ?)`, metaStoreID, id)
 		return err
 	})
 	if err != nil {
@@ -98,7 +119,7 @@ func reserveSeqs(ctx context.Context, store *cdc.Store, n uint64) (uint64, error
 	var hw uint64
 	err := store.Update(ctx, func(tx *cdc.Tx) error {
 		var v string
-		err := tx.QueryRowContext(ctx, `SELECT value FROM emitter_meta WHERE key = ?`, metaCustomHW).Scan(&v)
+		err := cdcx.Tx(tx).QueryRowContext(ctx, `SELECT value FROM emitter_meta WHERE key = ?`, metaCustomHW).Scan(&v)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			hw = 0
@@ -109,7 +130,7 @@ func reserveSeqs(ctx context.Context, store *cdc.Store, n uint64) (uint64, error
 				return fmt.Errorf("corrupt %s %q", metaCustomHW, v)
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO emitter_meta (key, value) VALUES (?, ?)
+		_, err = cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_meta (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, metaCustomHW, strconv.FormatUint(hw+n, 10))
 		return err
 	})

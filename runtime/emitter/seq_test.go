@@ -33,7 +33,7 @@ func TestSeqBlocksReservedAhead(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.mu.Lock()
-	e.seqBlock, e.seqEnd = 16, e.nextSeq+16 // a small block, to use it up
+	e.seq.block, e.seq.end = 16, e.seq.next+16 // a small block, to use it up
 	e.mu.Unlock()
 	var accepted, refused int
 	err = store.Update(ctx, func(tx *cdc.Tx) error {
@@ -64,13 +64,14 @@ func TestSeqBlocksReservedAhead(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	e.mu.Lock()
-	used := e.nextSeq - 1
+	used := e.seq.next - 1
 	e.mu.Unlock()
+	Abandon(e)
 	e2, err := New(store, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e2.nextSeq <= used {
-		t.Fatalf("new emitter starts at %d, at or below used %d", e2.nextSeq, used)
+	if e2.seq.next <= used {
+		t.Fatalf("new emitter starts at %d, at or below used %d", e2.seq.next, used)
 	}
 }

@@ -7,9 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
-	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 )
 
 // maxErrorBody is how much of an error response's body goes in the error.
@@ -19,14 +18,26 @@ const maxErrorBody = 256
 // reused.
 const maxDrain = 64 << 10
 
-// httpBody builds b's request body, {"events":[...],"batchId":...}: the
-// sink's prep, so it can be done while the previous request is in flight.
-func (e *Emitter) httpBody(b *batch) {
-	b.body = events.AppendBatch(b.body[:0], b.id(e.storeID), b.raw)
+// httpSink POSTs batches to the ingest endpoint.
+type httpSink struct {
+	e *Emitter
 }
 
-// sendHTTP POSTs b.body, which httpBody built, as one batch.
-func (e *Emitter) sendHTTP(ctx context.Context, b *batch) error {
+// Name implements Sink.
+func (httpSink) Name() string { return "http" }
+
+// prepare builds b's request body, {"events":[...],"batchId":...}, so it
+// can be done while the previous request is in flight.
+func (httpSink) prepare(b *batch) {
+	b.body = wire.AppendBatch(b.body[:0], b.pub.ID, b.raw)
+}
+
+// Send POSTs the body prepare built as one batch.
+func (s httpSink) Send(ctx context.Context, pb *Batch) error {
+	e, b := s.e, pb.prep
+	if b == nil {
+		return &DeliveryError{Sink: "http", Permanent: true, Msg: "not a batch of this emitter"}
+	}
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(b.body))
@@ -48,10 +59,18 @@ func (e *Emitter) sendHTTP(ctx context.Context, b *batch) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 		return nil
 	}
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	// Read past the limit by the longest form of the key, so a key that
+	// straddles the cut is still whole when it is redacted.
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, int64(maxErrorBody+e.red.max)))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 	msg := fmt.Sprintf("POST %s: %s", e.cfg.redacted, http.StatusText(resp.StatusCode))
-	if body := printable(head); body != "" {
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// Retried, not dead-lettered: the events wait until Endpoint is fixed.
+		msg += ": the endpoint redirects"
+		if loc, err := resp.Location(); err == nil {
+			msg += " to " + loc.Redacted() + "; set Options.Endpoint to it"
+		}
+	} else if body := printable(e.red.clean(e.red.cut(string(head), maxErrorBody))); body != "" {
 		msg += ": " + body
 	}
 	de := &DeliveryError{
@@ -66,18 +85,14 @@ func (e *Emitter) sendHTTP(ctx context.Context, b *batch) error {
 	return de
 }
 
-// printable returns b as a one-line string fit for an error message.
-func printable(b []byte) string {
-	s := strings.ToValidUTF8(string(b), "\uFFFD")
+// printable returns s as a one-line string fit for an error message.
+func printable(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '
 		}
 		return r
 	}, s)
-	s = strings.TrimSpace(s)
-	if len(b) == maxErrorBody && utf8.ValidString(s) {
-		s += "…"
-	}
-	return s
+	return strings.TrimSpace(s)
 }

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/internal/lakeformat"
+	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/emitter"
 	"github.com/dotdo/events/runtime/lake"
 	"github.com/dotdo/events/runtime/lake/laketest"
@@ -46,7 +48,7 @@ func TestLakeFailureDoesNotResendHTTP(t *testing.T) {
 	bucket := &flakyBucket{Bucket: lake.Dir(t.TempDir())}
 	bucket.down.Store(true)
 	clk := newClock(t0)
-	store := openStore(t)
+	store := openStore(t, cdc.WithRetention(0, 0)) // prune once delivered
 	em, err := emitter.New(store, emitter.Options{Endpoint: in.URL, Bucket: bucket, Now: clk.Now, CDC: true, Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +98,7 @@ func TestLakeFailureDoesNotResendHTTP(t *testing.T) {
 		t.Fatalf("outbox not pruned: %+v", st)
 	}
 	// Delivered changes are pruned from the log (the newest row stays).
-	rest, err := store.ChangesAfter(ctx, "", 100)
+	rest, err := cdcx.Store(store).ReadLog(ctx, "", 100)
 	if err != nil || len(rest) != 1 {
 		t.Fatalf("change log after delivery: %d rows, %v", len(rest), err)
 	}

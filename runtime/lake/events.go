@@ -15,6 +15,7 @@ import (
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/internal/lakeformat"
+	"github.com/dotdo/events/internal/wire"
 )
 
 // Selection says which events Events reads.
@@ -251,7 +252,7 @@ func readObject(ctx context.Context, b Bucket, key, store string, yield func(Eve
 			err := json.Unmarshal(text, &h)
 			var ts time.Time
 			if err == nil {
-				ts, err = events.ParseTime(h.TS)
+				ts, err = wire.ParseTime(h.TS)
 			}
 			if err == nil && h.Type == "" {
 				err = errors.New("no type")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/internal/lakewrite"
+	"github.com/dotdo/events/internal/wire"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -35,7 +36,7 @@ func line(store, id string, ts time.Time, n int) string {
 	if id != "" {
 		idField = fmt.Sprintf(`"id":%q,`, id)
 	}
-	return fmt.Sprintf(`{"type":"t","ts":%q,"do":{"id":%q},%s"n":%d}`, events.FormatTime(ts), store, idField, n)
+	return fmt.Sprintf(`{"type":"t","ts":%q,"do":{"id":%q},%s"n":%d}`, wire.FormatTime(ts), store, idField, n)
 }
 
 // mixedLake writes, in two hours, every kind of object name DESIGN rule 2

@@ -90,7 +90,7 @@ func (w *where) sql() string {
 // cdcColumns are the columns History and PITRRange return: the fields of
 // change events. Selecting them rather than every column also spares DuckDB
 // extracting the others from every line it reads (a quarter of the time of
-// a History over 1M events, see BENCH_NOTES.md).
+// a History over 1M events, see BENCHMARKS.md).
 const cdcColumns = `type, ts, "do", id, collection, "docId", doc, prev, bookmark`
 
 // cdcTypeList is the SQL list of cdcTypes.

@@ -22,6 +22,15 @@ type person struct {
 const personColumns = `json_transform(json_extract("doc", '$."name"'), '"VARCHAR"') AS "name", ` +
 	`json_transform(json_extract("doc", '$."role"'), '"VARCHAR"') AS "role"`
 
+// personSchema names the "users" collection of person documents.
+type personSchema struct{}
+
+func (personSchema) Collection() string { return "users" }
+func (personSchema) Columns() string    { return personColumns }
+
+// personLake is what eventsgen generates as UserLake for person.
+type personLake = Collection[person, personSchema]
+
 // reinsertTS is when the fixture's deleted user-123 comes back in users-1.
 var reinsertTS = at("2025-01-01T01:30:00.000Z")
 
@@ -49,13 +58,12 @@ func names(state []changelog.Entry[person]) []string {
 func TestCollectionQueries(t *testing.T) {
 	dir := collectionLake(t)
 	ctx := context.Background()
-	one := Lake{Root: dir, DOID: users.ID}
+	one := personLake{Lake: Lake{Root: dir, DOID: users.ID}}
 	for _, zone := range []string{"UTC", "America/Los_Angeles", "Asia/Tokyo"} {
 		t.Run(zone, func(t *testing.T) {
 			db := openDuckDB(t, zone)
 
-			q, err := CollectionHistory(one, "users", personColumns, "user-123")
-			hist, err := QueryChanges[person](ctx, db, "users", q, err)
+			hist, err := one.History(ctx, db, "user-123")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,8 +95,7 @@ func TestCollectionQueries(t *testing.T) {
 				{at("2025-01-01T01:00:00.000Z"), []string{"user-456=Bob"}},
 				{reinsertTS, []string{"user-123=Ann again", "user-456=Bob"}},
 			} {
-				q, err := CollectionStateAt(one, "users", personColumns, c.at)
-				state, err := QueryState[person](ctx, db, q, err)
+				state, err := one.StateAt(ctx, db, c.at)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -97,27 +104,23 @@ func TestCollectionQueries(t *testing.T) {
 				}
 			}
 			for n, want := range map[int][]string{1: {"user-123=Ann"}, 4: {"user-123=Ann C"}, 6: {"user-456=Bob"}, 8: {"user-123=Ann again", "user-456=Bob"}} {
-				q, err := CollectionStateAtBookmark(one, "users", personColumns, changelog.Bookmark(bm(n)))
-				state, err := QueryState[person](ctx, db, q, err)
+				state, err := one.StateAtBookmark(ctx, db, changelog.Bookmark(bm(n)))
 				if got := names(state); err != nil || !slices.Equal(got, want) {
 					t.Errorf("StateAtBookmark(%d) = %v, %v; want %v", n, got, err, want)
 				}
 			}
 
 			// Half open, across the new year; then a range of hours without objects.
-			q, err = CollectionChanges(one, "users", personColumns, at("2024-12-31T23:00:00.000Z"), at("2025-01-01T00:30:00.000Z"))
-			changes, err := QueryChanges[person](ctx, db, "users", q, err)
+			changes, err := one.Changes(ctx, db, at("2024-12-31T23:00:00.000Z"), at("2025-01-01T00:30:00.000Z"))
 			if err != nil || len(changes) != 3 || changes[0].Bookmark != changelog.Bookmark(bm(2)) || changes[2].Doc.Name != "Ann C" {
 				t.Errorf("Changes = %+v, %v", changes, err)
 			}
-			q, err = CollectionChanges(one, "users", personColumns, at("2030-01-01T00:00:00.000Z"), at("2030-01-01T05:00:00.000Z"))
-			if changes, err := QueryChanges[person](ctx, db, "users", q, err); err != nil || len(changes) != 0 {
+			if changes, err := one.Changes(ctx, db, at("2030-01-01T00:00:00.000Z"), at("2030-01-01T05:00:00.000Z")); err != nil || len(changes) != 0 {
 				t.Errorf("Changes in an empty folder = %+v, %v", changes, err)
 			}
 
 			// Every store: room-1's and 2025-01-01's users are documents of their own.
-			q, err = CollectionStateAt(Lake{Root: dir}, "users", personColumns, at("2025-01-01T02:00:00.000Z"))
-			state, err := QueryState[person](ctx, db, q, err)
+			state, err := personLake{Lake: Lake{Root: dir}}.StateAt(ctx, db, at("2025-01-01T02:00:00.000Z"))
 			if got, want := names(state), []string{"2025-01-01=Date-like", "user-123=Ann in room-1", "user-123=Ann again", "user-456=Bob"}; err != nil || !slices.Equal(got, want) {
 				t.Errorf("StateAt over every store = %v, %v; want %v", got, err, want)
 			}
@@ -130,7 +133,7 @@ func TestCollectionQueries(t *testing.T) {
 func TestCollectionColumns(t *testing.T) {
 	dir := collectionLake(t)
 	db := openDuckDB(t, "Asia/Tokyo")
-	q, err := CollectionHistory(Lake{Root: dir, DOID: users.ID}, "users", personColumns, "user-123")
+	q, err := personLake{Lake: Lake{Root: dir, DOID: users.ID}}.HistorySQL("user-123")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,22 +153,24 @@ func TestCollectionColumns(t *testing.T) {
 func TestCollectionEmptyLake(t *testing.T) {
 	ctx := context.Background()
 	db := openDuckDB(t, "")
-	l := Lake{Root: t.TempDir(), DOID: "store-1"}
-	q, err := CollectionHistory(l, "users", personColumns, "u1")
-	if hist, err := QueryChanges[person](ctx, db, "users", q, err); err != nil || len(hist) != 0 {
+	l := personLake{Lake: Lake{Root: t.TempDir(), DOID: "store-1"}}
+	if hist, err := l.History(ctx, db, "u1"); err != nil || len(hist) != 0 {
 		t.Errorf("History: %v, %v", hist, err)
 	}
-	q, err = CollectionStateAt(l, "users", personColumns, time.Now())
-	if state, err := QueryState[person](ctx, db, q, err); err != nil || len(state) != 0 {
+	if state, err := l.StateAt(ctx, db, time.Now()); err != nil || len(state) != 0 {
 		t.Errorf("StateAt: %v, %v", state, err)
 	}
-	q, err = CollectionChanges(l, "users", personColumns, time.Time{}, time.Now())
-	if changes, err := QueryChanges[person](ctx, db, "users", q, err); err != nil || len(changes) != 0 {
+	if state, err := l.StateAtBookmark(ctx, db, changelog.BookmarkFromSeq(1)); err != nil || len(state) != 0 {
+		t.Errorf("StateAtBookmark: %v, %v", state, err)
+	}
+	if changes, err := l.Changes(ctx, db, time.Time{}, time.Now()); err != nil || len(changes) != 0 {
 		t.Errorf("Changes: %v, %v", changes, err)
 	}
-	// A builder's error comes back as is.
-	q, err = CollectionHistory(l, "users", personColumns, "")
-	if _, err := QueryChanges[person](ctx, db, "users", q, err); !isOption(err, "docID") {
+	// A builder's error comes back as is, and nothing runs.
+	if _, err := l.History(ctx, nil, ""); !isOption(err, "docID") {
 		t.Errorf("bad docID: %v", err)
+	}
+	if _, err := l.StateAtBookmark(ctx, nil, ""); !isOption(err, "bookmark") {
+		t.Errorf("bad bookmark: %v", err)
 	}
 }

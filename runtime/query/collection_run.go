@@ -16,16 +16,54 @@ type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// QueryChanges runs a CollectionHistory or CollectionChanges query (query,
-// built with err, which it returns first) and decodes its rows into typed
-// changes of collection. A lake without objects in the folders read gives
-// no changes rather than DuckDB's "No files found" error.
-func QueryChanges[T any](ctx context.Context, db Querier, collection, query string, err error) ([]changelog.Change[T], error) {
+// History runs HistorySQL on db: every change of the document docID,
+// oldest first.
+func (c Collection[T, S]) History(ctx context.Context, db Querier, docID string) ([]changelog.Change[T], error) {
+	stmt, err := c.HistorySQL(docID)
 	if err != nil {
 		return nil, err
 	}
+	name, _ := c.schema()
+	return queryChanges[T](ctx, db, name, stmt)
+}
+
+// StateAt runs StateAtSQL on db: the documents as they were at the time
+// at, with their ids.
+func (c Collection[T, S]) StateAt(ctx context.Context, db Querier, at time.Time) ([]changelog.Entry[T], error) {
+	stmt, err := c.StateAtSQL(at)
+	if err != nil {
+		return nil, err
+	}
+	return queryState[T](ctx, db, stmt)
+}
+
+// StateAtBookmark runs StateAtBookmarkSQL on db: the documents of the
+// store Lake.DOID as they were at the bookmark b, with their ids.
+func (c Collection[T, S]) StateAtBookmark(ctx context.Context, db Querier, b changelog.Bookmark) ([]changelog.Entry[T], error) {
+	stmt, err := c.StateAtBookmarkSQL(b)
+	if err != nil {
+		return nil, err
+	}
+	return queryState[T](ctx, db, stmt)
+}
+
+// Changes runs ChangesSQL on db: the changes with start <= ts < end,
+// oldest first.
+func (c Collection[T, S]) Changes(ctx context.Context, db Querier, start, end time.Time) ([]changelog.Change[T], error) {
+	stmt, err := c.ChangesSQL(start, end)
+	if err != nil {
+		return nil, err
+	}
+	name, _ := c.schema()
+	return queryChanges[T](ctx, db, name, stmt)
+}
+
+// queryChanges runs query, a historySQL or changesSQL query, and decodes
+// its rows into typed changes of collection. A lake without objects in the folders read
+// gives no changes rather than DuckDB's "No files found" error.
+func queryChanges[T any](ctx context.Context, db Querier, collection, query string) ([]changelog.Change[T], error) {
 	var out []changelog.Change[T]
-	err = scanChanges(ctx, db, query, func(r changeRow) error {
+	err := scanChanges(ctx, db, query, func(r changeRow) error {
 		raw := changelog.RawChange{Op: changelog.Op(r.op), Collection: collection, DocID: r.docID, Bookmark: changelog.Bookmark(r.bookmark.String), TS: r.ts}
 		if r.doc.Valid {
 			raw.Doc = json.RawMessage(r.doc.String)
@@ -43,16 +81,12 @@ func QueryChanges[T any](ctx context.Context, db Querier, collection, query stri
 	return out, err
 }
 
-// QueryState runs a CollectionStateAt or CollectionStateAtBookmark query
-// (query, built with err, which it returns first) and decodes its rows into
-// documents with their ids. A lake without objects in the folders read
-// gives no documents.
-func QueryState[T any](ctx context.Context, db Querier, query string, err error) ([]changelog.Entry[T], error) {
-	if err != nil {
-		return nil, err
-	}
+// queryState runs query, a stateAtSQL or stateAtBookmarkSQL query, and
+// decodes its rows into documents with their ids. A lake without objects
+// in the folders read gives no documents.
+func queryState[T any](ctx context.Context, db Querier, query string) ([]changelog.Entry[T], error) {
 	var out []changelog.Entry[T]
-	err = scanChanges(ctx, db, query, func(r changeRow) error {
+	err := scanChanges(ctx, db, query, func(r changeRow) error {
 		e := changelog.Entry[T]{ID: r.docID}
 		if err := json.Unmarshal([]byte(r.doc.String), &e.Doc); err != nil {
 			return fmt.Errorf("%w: %s: %w", changelog.ErrDecode, r.docID, err)

@@ -37,7 +37,7 @@ func TestCollectionLake(t *testing.T) {
 		{Lake{Root: "/" + strings.Repeat("a", 1000)}, "Lake.Root", ""},
 		{Lake{Root: "/l", DOID: "a\x00"}, "Lake.DOID", ""},
 	} {
-		got, err := CollectionHistory(c.lake, "users", "", "u1")
+		got, err := historySQL(c.lake, "users", "", "u1")
 		switch {
 		case c.option != "" && !isOption(err, c.option):
 			t.Errorf("%+v: %v; want an error naming %s", c.lake, err, c.option)
@@ -73,7 +73,7 @@ func TestUTCTimestamp(t *testing.T) {
 // pruned by store and hour, and bad parameters are errors naming them.
 func TestCollectionSQL(t *testing.T) {
 	l := Lake{Root: "/lake", DOID: "store-1"}
-	q, err := CollectionHistory(l, "users", `1 AS "one"`, "u'1")
+	q, err := historySQL(l, "users", `1 AS "one"`, "u'1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,17 +90,17 @@ func TestCollectionSQL(t *testing.T) {
 			t.Errorf("History SQL lacks %s:\n%s", want, q)
 		}
 	}
-	if q, err := CollectionStateAtBookmark(l, "users", "", changelog.BookmarkFromSeq(42)); err != nil ||
+	if q, err := stateAtBookmarkSQL(l, "users", "", changelog.BookmarkFromSeq(42)); err != nil ||
 		!strings.Contains(q, `bookmark <= '00000000000000000042'`) || strings.Contains(q, ", FROM") {
 		t.Errorf("StateAtBookmark: %v\n%s", err, q)
 	}
 	// StateAt reads the hours up to at; a range within a day reads that day.
 	at := time.Date(2025, 1, 1, 0, 30, 0, 0, time.UTC)
-	if q, err := CollectionStateAt(l, "users", "", at); err != nil ||
+	if q, err := stateAtSQL(l, "users", "", at); err != nil ||
 		!strings.Contains(q, `BETWEEN '1970/01/01/00' AND '2025/01/01/00'`) || !strings.Contains(q, `ts <= TIMESTAMP '2025-01-01 00:30:00.000000'`) {
 		t.Errorf("StateAt: %v\n%s", err, q)
 	}
-	if q, err := CollectionChanges(l, "users", "", at, at.Add(2*time.Hour)); err != nil ||
+	if q, err := changesSQL(l, "users", "", at, at.Add(2*time.Hour)); err != nil ||
 		!strings.Contains(q, `read_json('/lake/events/2025/01/01/*/*.jsonl'`) || !strings.Contains(q, `ts < TIMESTAMP '2025-01-01 02:30:00.000000'`) {
 		t.Errorf("Changes: %v\n%s", err, q)
 	}
@@ -111,20 +111,20 @@ func TestCollectionSQL(t *testing.T) {
 		err    error // also matched, when set
 		build  func() (string, error)
 	}{
-		{"collection", changelog.ErrInvalidCollection, func() (string, error) { return CollectionHistory(l, "bad name", "", "u1") }},
-		{"docID", changelog.ErrInvalidID, func() (string, error) { return CollectionHistory(l, "users", "", "") }},
-		{"docID", changelog.ErrInvalidID, func() (string, error) { return CollectionHistory(l, "users", "", "a\nb") }},
+		{"collection", changelog.ErrInvalidCollection, func() (string, error) { return historySQL(l, "bad name", "", "u1") }},
+		{"docID", changelog.ErrInvalidID, func() (string, error) { return historySQL(l, "users", "", "") }},
+		{"docID", changelog.ErrInvalidID, func() (string, error) { return historySQL(l, "users", "", "a\nb") }},
 		{"at", nil, func() (string, error) {
-			return CollectionStateAt(l, "users", "", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
+			return stateAtSQL(l, "users", "", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
 		}},
 		{"Lake.DOID", nil, func() (string, error) {
-			return CollectionStateAtBookmark(Lake{Root: "/l"}, "users", "", changelog.BookmarkFromSeq(1))
+			return stateAtBookmarkSQL(Lake{Root: "/l"}, "users", "", changelog.BookmarkFromSeq(1))
 		}},
-		{"bookmark", nil, func() (string, error) { return CollectionStateAtBookmark(l, "users", "", "") }},
-		{"bookmark", changelog.ErrInvalidBookmark, func() (string, error) { return CollectionStateAtBookmark(l, "users", "", "12") }},
-		{"end", nil, func() (string, error) { return CollectionChanges(l, "users", "", now, now.Add(-time.Hour)) }},
+		{"bookmark", nil, func() (string, error) { return stateAtBookmarkSQL(l, "users", "", "") }},
+		{"bookmark", changelog.ErrInvalidBookmark, func() (string, error) { return stateAtBookmarkSQL(l, "users", "", "12") }},
+		{"end", nil, func() (string, error) { return changesSQL(l, "users", "", now, now.Add(-time.Hour)) }},
 		{"start", nil, func() (string, error) {
-			return CollectionChanges(l, "users", "", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), now)
+			return changesSQL(l, "users", "", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), now)
 		}},
 	} {
 		q, err := c.build()

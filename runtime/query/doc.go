@@ -11,15 +11,15 @@
 //
 // # Collection queries
 //
-// The typed queries eventsgen generates per collection (<T>Lake) are built
-// here on Source: CollectionHistory (one document's changes),
-// CollectionStateAt and CollectionStateAtBookmark (the collection as of a
-// time or a bookmark, deletes honoured) and CollectionChanges (the changes
-// of a time range), each over a Lake and with the generated typed columns
-// after the meta columns _op, _ts, _bookmark, _doc_id, _store, _doc and
-// _prev. QueryChanges and QueryState run them on a Querier (a *sql.DB of a
-// DuckDB driver the caller opens) and decode the rows into changelog.Change and
-// changelog.Entry values, treating a lake without objects as empty.
+// Collection[T, S] is the typed queries over one collection's change
+// events, built on Source: History (one document's changes), StateAt and
+// StateAtBookmark (the collection as of a time or a bookmark, deletes
+// honoured) and Changes (the changes of a time range), each also as SQL
+// (HistorySQL, ...), with S's typed columns after the meta columns _op,
+// _ts, _bookmark, _doc_id, _store, _doc and _prev. They run on a Querier
+// (a *sql.DB of a DuckDB driver the caller opens) and decode the rows into
+// changelog.Change and changelog.Entry values, treating a lake without
+// objects as empty. eventsgen names one per annotated type (<T>Lake).
 //
 // # Where the lake is
 //
@@ -36,9 +36,10 @@
 // column of OrderColumns with an optional ASC or DESC, Limit is not negative,
 // Bucket follows the S3 naming rules, Root may not hold glob characters, '\'
 // or an unknown scheme, and extra Columns have a checked name and a type of
-// a closed grammar. The collection queries' typed columns are SQL inserted
-// as is: they come from the generator, never from users. A bad option is an *OptionError naming it that matches
-// ErrInvalidOption, never a changed query.
+// a closed grammar. A Collection's typed columns are SQL inserted as is:
+// they come from the generator, never from users. A bad option is an
+// *OptionError naming it that matches ErrInvalidOption, never a changed
+// query.
 //
 // # Time
 //
@@ -59,7 +60,7 @@
 // DuckDB applies such filters to the file list before opening any file
 // (it does so only for its default "filename" column, which is why that
 // name is used), so a two-day range reads two days of files wherever it
-// falls. Then "ts" is filtered in SQL. BENCH_NOTES.md has the figures.
+// falls. Then "ts" is filtered in SQL. BENCHMARKS.md has the figures.
 //
 // DuckDB cannot read a glob that matches no file: a query whose folder holds
 // no object at all fails with "No files found that match the pattern". That

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 )
 
 // TestDOIDEveryWriter: Build{DOID} finds a store's events whichever writer
@@ -27,7 +28,7 @@ func TestDOIDEveryWriter(t *testing.T) {
 	writeBatch(t, root, events.Identity{ID: "room"}, 1, custom("other-1"))    // room_...
 	writeBatch(t, root, events.Identity{ID: "room_10"}, 1, custom("other-2")) // room%5F10_...
 	line := func(store, id string) string {
-		return fmt.Sprintf(`{"type":"user.action","ts":%q,"do":{"id":%q},"id":%q}`, events.FormatTime(ts), store, id)
+		return fmt.Sprintf(`{"type":"user.action","ts":%q,"do":{"id":%q},"id":%q}`, wire.FormatTime(ts), store, id)
 	}
 	hour := filepath.Join(root, "events", "2024", "01", "15", "14")
 	files := map[string]string{

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 	_ "github.com/duckdb/duckdb-go/v2"
 )
 
@@ -94,7 +94,7 @@ func normalize(v any) any {
 	case nil:
 		return nil
 	case time.Time:
-		return events.FormatTime(x)
+		return wire.FormatTime(x)
 	case *big.Int:
 		f, _ := new(big.Float).SetInt(x).Float64()
 		return f

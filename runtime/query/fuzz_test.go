@@ -12,6 +12,7 @@ import (
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/internal/lakewrite"
+	"github.com/dotdo/events/internal/wire"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -44,11 +45,11 @@ func fuzzLake(t *testing.T, s string, extraKey string) string {
 			if i > 0 {
 				js = append(js, ',')
 			}
-			js = events.AppendString(js, fields[i].(string))
+			js = wire.AppendString(js, fields[i].(string))
 			js = append(js, ':')
 			v, err := json.Marshal(fields[i+1])
 			if str, ok := fields[i+1].(string); ok {
-				v, err = events.AppendString(nil, str), nil
+				v, err = wire.AppendString(nil, str), nil
 			}
 			if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"github.com/dotdo/events/internal/cdcx"
 	"os"
 	"slices"
 
@@ -71,7 +72,7 @@ func apply(ctx context.Context, store *cdc.Store, t goal) (RestoreResult, int, e
 		if t.advance != "" {
 			// First, so that every write below is numbered after the
 			// chain the store continues.
-			if err := tx.AdvanceBookmark(ctx, t.advance); err != nil {
+			if err := cdcx.Tx(tx).AdvanceBookmark(ctx, t.advance); err != nil {
 				return err
 			}
 		}
@@ -114,12 +115,12 @@ func apply(ctx context.Context, store *cdc.Store, t goal) (RestoreResult, int, e
 			if has {
 				continue
 			}
-			if _, err := tx.AppendChange(ctx, cdc.RawChange{Op: cdc.OpDelete, Collection: r.coll, DocID: r.id, Prev: r.prev}); err != nil {
+			if _, err := cdcx.Tx(tx).AppendChange(ctx, cdc.RawChange{Op: cdc.OpDelete, Collection: r.coll, DocID: r.id, Prev: r.prev}); err != nil {
 				return err
 			}
 			retracted++
 		}
-		bm, err := tx.Bookmark(ctx)
+		bm, err := cdcx.Tx(tx).Bookmark(ctx)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/dotdo/events/internal/cdcx"
 	"os"
 	"runtime"
 	"sync"
@@ -72,7 +73,7 @@ func fillStore(tb testing.TB, s *cdc.Store, n int) {
 			batch = batch[:0]
 		}
 	}
-	if _, err := s.PruneChanges(ctx, bookmark(tb, s)); err != nil {
+	if _, err := cdcx.Store(s).PruneChanges(ctx, bookmark(tb, s)); err != nil {
 		tb.Fatal(err)
 	}
 }

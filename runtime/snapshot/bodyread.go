@@ -12,7 +12,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 	"github.com/dotdo/events/runtime/cdc"
 )
 
@@ -133,7 +133,7 @@ func (p *bodyParser) parse() (h header, sum string, err error) {
 			if err := p.decode(&s, name); err != nil {
 				return h, "", err
 			}
-			if h.timestamp, err = events.ParseTime(s); err != nil {
+			if h.timestamp, err = wire.ParseTime(s); err != nil {
 				return h, "", syntaxf("timestamp %q is not a time", s)
 			}
 		case "bookmark":

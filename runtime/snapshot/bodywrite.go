@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 	"github.com/dotdo/events/runtime/cdc"
 )
 
@@ -40,17 +40,17 @@ func (b *bodyWriter) header(id string, ts time.Time, bm cdc.Bookmark, collection
 	p = append(p, `{"version":`...)
 	p = strconv.AppendInt(p, Version, 10)
 	p = append(p, `,"doId":`...)
-	p = events.AppendString(p, id)
+	p = wire.AppendString(p, id)
 	p = append(p, `,"timestamp":`...)
-	p = events.AppendString(p, events.FormatTime(ts))
+	p = wire.AppendString(p, wire.FormatTime(ts))
 	p = append(p, `,"bookmark":`...)
-	p = events.AppendString(p, string(bm))
+	p = wire.AppendString(p, string(bm))
 	p = append(p, `,"collections":[`...)
 	for i, c := range collections {
 		if i > 0 {
 			p = append(p, ',')
 		}
-		p = events.AppendString(p, c)
+		p = wire.AppendString(p, c)
 	}
 	p = append(p, `],"data":{`...)
 	b.buf = p
@@ -64,7 +64,7 @@ func (b *bodyWriter) collection(i int, name string) error {
 	if i > 0 {
 		p = append(p, ',')
 	}
-	p = events.AppendString(p, name)
+	p = wire.AppendString(p, name)
 	p = append(p, `:[`...)
 	b.buf = p
 	b.rows = 0

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/dotdo/events/internal/cdcx"
 	"os"
 	"strings"
 	"time"
@@ -94,7 +95,7 @@ func Create(ctx context.Context, store *cdc.Store, id string, opts Options) (Res
 		}
 		return Result{}, fmt.Errorf("snapshot: create %s: %w", quote(dir), err)
 	}
-	if err := store.Migrate(ctx, "snapshot", keyMigrations); err != nil {
+	if err := cdcx.Store(store).Migrate(ctx, "snapshot", keyMigrations); err != nil {
 		return Result{}, fmt.Errorf("snapshot: create: %w", err)
 	}
 
@@ -125,7 +126,7 @@ func Create(ctx context.Context, store *cdc.Store, id string, opts Options) (Res
 			})
 		})
 	}
-	if store.Path() == ":memory:" {
+	if cdcx.Store(store).Memory() {
 		// The read pool is the writer's one connection: a write
 		// transaction cannot start while a View holds it.
 		err = inUpdate()
@@ -203,7 +204,7 @@ var testHookStreaming func()
 // name and time reserve gives for the state tx sees. It returns the result
 // (without key and size) and the object name.
 func writeBody(ctx context.Context, tx *cdc.Tx, f *os.File, id string, names []string, h handles, reserve reserveFunc) (Result, string, error) {
-	bm, err := tx.Bookmark(ctx)
+	bm, err := cdcx.Tx(tx).Bookmark(ctx)
 	if err != nil {
 		return Result{}, "", err
 	}
@@ -256,7 +257,7 @@ func eachDoc(ctx context.Context, c *raw, fn func(id string, doc []byte) error) 
 		if len(page) < pageSize {
 			return nil
 		}
-		filter = cdc.IDField().Gt(page[len(page)-1].ID)
+		filter = cdcx.IDField().Gt(page[len(page)-1].ID)
 	}
 }
 
@@ -276,7 +277,7 @@ func lastChangeTime(ctx context.Context, tx *cdc.Tx, bm cdc.Bookmark) (time.Time
 	if seq <= 0 {
 		return time.Time{}, nil
 	}
-	last, err := tx.ChangesAfter(ctx, changelog.BookmarkFromSeq(seq-1), 1)
+	last, err := cdcx.Tx(tx).ChangesAfter(ctx, changelog.BookmarkFromSeq(seq-1), 1)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -332,7 +333,7 @@ func reserveName(ctx context.Context, tx *cdc.Tx, dir string, bm cdc.Bookmark, l
 	}
 	name := formatName(ts, n)
 	for _, row := range [][2]string{{dir, name}, {bookmarkRow(dir), string(bm)}} {
-		if _, err := tx.ExecContext(ctx,
+		if _, err := cdcx.Tx(tx).ExecContext(ctx,
 			`INSERT INTO snapshot_keys (dir, last_name) VALUES (?, ?) ON CONFLICT (dir) DO UPDATE SET last_name = excluded.last_name`,
 			row[0], row[1]); err != nil {
 			return time.Time{}, "", err
@@ -344,7 +345,7 @@ func reserveName(ctx context.Context, tx *cdc.Tx, dir string, bm cdc.Bookmark, l
 // keyRow returns the last_name of the snapshot_keys row key, or "".
 func keyRow(ctx context.Context, tx *cdc.Tx, key string) (string, error) {
 	var v string
-	err := tx.QueryRowContext(ctx, `SELECT last_name FROM snapshot_keys WHERE dir = ?`, key).Scan(&v)
+	err := cdcx.Tx(tx).QueryRowContext(ctx, `SELECT last_name FROM snapshot_keys WHERE dir = ?`, key).Scan(&v)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dotdo/events/internal/cdcx"
 
 	"github.com/dotdo/events/runtime/cdc"
 )
@@ -43,7 +44,7 @@ const maxStaleRetries = 5
 
 // check returns the collections tx sees, or errStale when one has no handle.
 func (h handles) check(ctx context.Context, tx *cdc.Tx) ([]string, error) {
-	names, err := tx.Collections(ctx)
+	names, err := cdcx.Tx(tx).Collections(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
@@ -77,7 +78,7 @@ func withHandles(ctx context.Context, store *cdc.Store, begin func(context.Conte
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		names, err := store.Collections(ctx)
+		names, err := cdcx.Store(store).Collections(ctx)
 		if err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/dotdo/events/internal/cdcx"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -59,7 +60,7 @@ func compact(t testing.TB, b []byte) string {
 func stateOf(t testing.TB, s *cdc.Store) state {
 	t.Helper()
 	ctx := context.Background()
-	names, err := s.Collections(ctx)
+	names, err := cdcx.Store(s).Collections(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

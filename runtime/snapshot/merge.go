@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/dotdo/events/internal/cdcx"
 	"slices"
 	"strings"
 
@@ -136,7 +137,7 @@ func (m *merger) head() (cdc.Entry[json.RawMessage], bool, error) {
 	}
 	var filter cdc.Filter
 	if m.fetched && len(m.page) > 0 {
-		filter = cdc.IDField().Gt(m.page[len(m.page)-1].ID)
+		filter = cdcx.IDField().Gt(m.page[len(m.page)-1].ID)
 	}
 	page, err := m.c.FindEntries(m.ctx, filter, cdc.FindOptions{Limit: pageSize})
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 	"github.com/dotdo/events/runtime/lake"
 )
 
@@ -28,7 +28,7 @@ const (
 func metadata(id string, res Result) map[string]string {
 	m := map[string]string{
 		metaDOID:      id,
-		metaTimestamp: events.FormatTime(res.Timestamp),
+		metaTimestamp: wire.FormatTime(res.Timestamp),
 		metaDocCount:  strconv.Itoa(res.TotalDocs),
 		metaBookmark:  string(res.Bookmark),
 		metaVersion:   strconv.Itoa(Version),

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 )
 
 // DefaultPrefix is where snapshots go when Options.Prefix is empty.
@@ -101,7 +102,7 @@ func dirOf(prefix, id string) string { return prefix + "/" + idSegment(id) + "/"
 // formatName returns the object name of a snapshot taken at ts (UTC,
 // milliseconds), the n-th of its millisecond (0 for the first).
 func formatName(ts time.Time, n int) string {
-	s := strings.NewReplacer(":", "-", ".", "-").Replace(events.FormatTime(ts))
+	s := strings.NewReplacer(":", "-", ".", "-").Replace(wire.FormatTime(ts))
 	if n > 0 {
 		s += fmt.Sprintf("_%06d", n)
 	}

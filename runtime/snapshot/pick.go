@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/lake"
@@ -131,7 +132,7 @@ func headBookmark(r io.Reader) (cdc.Bookmark, error) {
 func readLog(ctx context.Context, store *cdc.Store, c *chain, t Target) error {
 	after := changelog.BookmarkFromSeq(c.from)
 	for {
-		page, err := store.ChangesAfter(ctx, after, pageSize)
+		page, err := cdcx.Store(store).ReadLog(ctx, after, pageSize)
 		if err != nil {
 			return fmt.Errorf("snapshot: read the change log: %w", err)
 		}

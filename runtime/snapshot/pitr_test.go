@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dotdo/events/internal/cdcx"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -162,7 +163,7 @@ func (w *workload) ship() {
 	}
 	if w.rng.IntN(2) == 0 {
 		seq, _ := w.shipped.Seq()
-		if _, err := w.s.PruneChanges(w.ctx, changelog.BookmarkFromSeq(seq-int64(w.rng.IntN(200)))); err != nil {
+		if _, err := cdcx.Store(w.s).PruneChanges(w.ctx, changelog.BookmarkFromSeq(seq-int64(w.rng.IntN(200)))); err != nil {
 			w.t.Fatal(err)
 		}
 	}
@@ -226,7 +227,7 @@ func TestPointInTime(t *testing.T) {
 		for range 40 {
 			w.op()
 		}
-		all, err := w.s.ChangesAfter(ctx, "", 1<<30)
+		all, err := cdcx.Store(w.s).ReadLog(ctx, "", 1<<30) // what is left after pruning
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -325,7 +326,7 @@ func TestPointInTimeGap(t *testing.T) {
 		}
 		writeChanges(t, b, id, changes[:20])
 		writeChanges(t, b, id, changes[25:])
-		if _, err := s.PruneChanges(ctx, changes[39].Bookmark); err != nil {
+		if _, err := cdcx.Store(s).PruneChanges(ctx, changes[39].Bookmark); err != nil {
 			t.Fatal(err)
 		}
 		before, bm := stateOf(t, s), bookmark(t, s)

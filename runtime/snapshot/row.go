@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 )
 
 // The row escape (see the package documentation): "_id" holds the row id,
@@ -33,7 +33,7 @@ func appendRow(dst []byte, id string, doc []byte) ([]byte, error) {
 		return dst, fmt.Errorf("document %s is empty", quote(id))
 	}
 	dst = append(dst, `{"_id":`...)
-	dst = events.AppendString(dst, id)
+	dst = wire.AppendString(dst, id)
 	if doc[0] != '{' {
 		dst = append(dst, `,"_value":`...)
 		dst = append(dst, doc...)
@@ -117,7 +117,7 @@ func parseRow(row, buf []byte) (id string, doc []byte, err error) {
 			doc = append(doc, '"')
 			doc = append(doc, rawName[2:]...)
 		case reservedName(name):
-			doc = events.AppendString(doc, name[1:])
+			doc = wire.AppendString(doc, name[1:])
 		default:
 			doc = append(doc, rawName...)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dotdo/events/internal/cdcx"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -45,7 +46,7 @@ func rawColl(t *testing.T, s *cdc.Store, name string) *raw {
 func docsOf(t *testing.T, s *cdc.Store) map[string]map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	names, err := s.Collections(ctx)
+	names, err := cdcx.Store(s).Collections(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +202,7 @@ func TestCreateMemoryStore(t *testing.T) {
 func TestReserveBehind(t *testing.T) {
 	ctx := context.Background()
 	s := openFileStore(t)
-	if err := s.Migrate(ctx, "snapshot", keyMigrations); err != nil {
+	if err := cdcx.Store(s).Migrate(ctx, "snapshot", keyMigrations); err != nil {
 		t.Fatal(err)
 	}
 	dir := "snapshots/x/"

@@ -6,6 +6,7 @@ package laketest
 import (
 	"context"
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -60,11 +61,17 @@ func NewS3Client(t testing.TB) *s3.Client {
 }
 
 // Buckets returns one empty bucket of each kind, by name, for table tests:
-// "dir" (lake.Dir in a temporary folder) and "s3" (NewS3).
+// "dir" (lake.Dir in a temporary folder), "s3" (NewS3) and, where a
+// versitygw binary is found or EnvRequireVersity is 1, "versitygw"
+// (NewVersity, a real S3 server).
 func Buckets(t testing.TB) map[string]lake.Bucket {
 	t.Helper()
-	return map[string]lake.Bucket{
+	m := map[string]lake.Bucket{
 		"dir": lake.Dir(t.TempDir()),
 		"s3":  NewS3(t),
 	}
+	if versityBinary() != "" || os.Getenv(EnvRequireVersity) == "1" {
+		m["versitygw"] = NewVersity(t)
+	}
+	return m
 }

@@ -203,3 +203,35 @@ func TestFileSystemServerErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRealServerConflicts runs the file-system clashes on a real S3 server
+// whose objects are files (versitygw, posix backend): a key below an object
+// and a key that is a folder of others are permanent errors, never retried
+// for ever; a segment over 255 bytes is an invalid key.
+func TestRealServerConflicts(t *testing.T) {
+	b := laketest.NewVersity(t)
+	ctx := context.Background()
+	put := func(key string) error {
+		return b.Put(ctx, key, strings.NewReader("x"), lake.PutOptions{})
+	}
+	if err := put("c/a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("c/a/b"); !errors.Is(err, lake.ErrConflict) {
+		t.Fatalf("key below an object: %v, want ErrConflict", err)
+	}
+	if err := put("d/e/f"); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("d/e"); !errors.Is(err, lake.ErrConflict) {
+		t.Fatalf("key that is a folder: %v, want ErrConflict", err)
+	}
+	if err := put("g/" + strings.Repeat("x", 256)); !errors.Is(err, lake.ErrInvalidKey) && !errors.Is(err, lake.ErrConflict) {
+		t.Fatalf("segment over 255 bytes: %v, want a permanent error", err)
+	}
+	for _, key := range []string{"c/a", "d/e/f"} {
+		if _, err := b.Get(ctx, key); err != nil {
+			t.Fatalf("%s after the refused puts: %v", key, err)
+		}
+	}
+}

@@ -30,3 +30,13 @@ type Twice struct {
 type Fine struct {
 	X int `json:"x"`
 }
+
+// Spaced has a space after the slashes: Go does not take that for a
+// directive, and neither does eventsgen.
+//
+// events:collection spaced
+type Spaced struct {
+	X int `json:"x"`
+}
+
+//	events:collection tabbed

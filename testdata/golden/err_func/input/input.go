@@ -6,6 +6,12 @@ type Step struct {
 	Run  func() `json:"run"`
 }
 
+// Hidden keeps its function out of the filters but not out of the document.
+type Hidden struct {
+	Name string `json:"name"`
+	Run  func() `json:"run" events:"-"`
+}
+
 // Job has functions, directly and deep inside.
 //
 //events:collection
@@ -13,4 +19,9 @@ type Job struct {
 	Callback func(int) error `json:"callback"`
 	Steps    []Step          `json:"steps"`
 	ByName   map[string]Step `json:"by_name"`
+	// encoding/json fails on a func field even when it is nil: events:"-"
+	// does not make it storable.
+	Skipped func()   `json:"skipped" events:"-"`
+	Nested  Hidden   `json:"nested"`
+	Chans   chan int `json:"-"` // left out of the document: fine
 }

@@ -5,15 +5,15 @@ import (
 	"io"
 )
 
-// Blob has interface fields.
+// Blob has interface fields with methods: encoding/json cannot decode into
+// them. (any, interface{} and map[string]any are fine: see the anyjson case.)
 //
 //events:collection
 type Blob struct {
-	Any       any            `json:"any"`
-	Empty     interface{}    `json:"empty"`
 	Err       error          `json:"err"`
 	Reader    io.Reader      `json:"reader"`
 	Marshaler json.Marshaler `json:"marshaler"`
-	Values    map[string]any `json:"values"`
-	Fine      any            `json:"fine" events:"-"`
+	Readers   []io.Reader    `json:"readers"`
+	Fine      io.Reader      `json:"fine" events:"-"`
+	Any       any            `json:"any"`
 }

@@ -1,7 +1,7 @@
 // Package errnoannotation has nothing to generate.
 package errnoannotation
 
-//go:generate go run github.com/dotdo/events/cmd/eventsgen
+//go:generate go tool eventsgen
 
 // User has no //events:collection directive.
 type User struct {

@@ -1,6 +1,6 @@
 package kinds
 
-// This test is not part of the golden input: gen's TestGoldenKindsRun runs
+// This test is not part of the golden input: gen's TestGoldenRuntime runs
 // it with an overlay that puts it, and the expected events_gen.go, into
 // ../input. It checks that a filter on each kind of generated field finds
 // exactly the document it should on a real store, and that the lake
@@ -137,7 +137,7 @@ func checkLake(t *testing.T, store *cdc.Store, a, b Everything) {
 	var encoded []lakewrite.EncodedEvent
 	for i, r := range raws {
 		ev := events.CollectionChange{Type: r.Op.EventType(), TS: r.TS, DO: id, Collection: r.Collection, DocID: r.DocID, Doc: r.Doc, Bookmark: string(r.Bookmark)}
-		data, err := ev.AppendJSON(nil, events.Envelope{ID: r.Bookmark.String()})
+		data, err := ev.AppendJSON(nil, events.Envelope{ID: string(r.Bookmark)})
 		if err != nil {
 			t.Fatal(err)
 		}

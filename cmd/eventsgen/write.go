@@ -1,17 +1,18 @@
-package gen
+package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/dotdo/events/gen"
 )
 
-// Write writes each file atomically (a temporary file in the same
+// write writes each file atomically (a temporary file in the same
 // directory, renamed over the old one), mode 0644. A file whose content is
 // already the same is left alone. It returns the paths it wrote.
-func Write(files []File) ([]string, error) {
+func write(files []gen.File) ([]string, error) {
 	var written []string
 	for _, f := range files {
 		old, err := os.ReadFile(f.Path)
@@ -31,7 +32,7 @@ func Write(files []File) ([]string, error) {
 func writeAtomic(path string, content []byte) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".eventsgen-*.tmp")
 	if err != nil {
-		return fmt.Errorf("gen: write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer func() {
 		if err != nil {
@@ -40,31 +41,21 @@ func writeAtomic(path string, content []byte) (err error) {
 	}()
 	if _, err := tmp.Write(content); err != nil {
 		_ = tmp.Close()
-		return fmt.Errorf("gen: write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		_ = tmp.Close()
-		return fmt.Errorf("gen: write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		_ = tmp.Close()
-		return fmt.Errorf("gen: write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("gen: write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("gen: write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// Run generates the files cfg names and writes them; nothing is written
-// when there is any problem. It returns the paths it wrote.
-func Run(ctx context.Context, cfg Config) ([]string, error) {
-	files, err := Generate(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return Write(files)
 }

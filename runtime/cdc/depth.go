@@ -1,0 +1,43 @@
+package cdc
+
+import "fmt"
+
+// maxDepth is the deepest nesting of arrays and objects a document may have,
+// the outermost one counting 1. It is SQLite's JSON_MAX_DEPTH: its JSON
+// functions (every filter, order and index reads documents through them)
+// refuse anything deeper as "malformed JSON", and encoding/json reads up to
+// 10,000. Refusing it at the write keeps a collection from holding a
+// document that breaks every Find and Count on it.
+const maxDepth = 1000
+
+// checkDepth returns an ErrEncode error when the JSON text raw nests deeper
+// than maxDepth. raw must be valid JSON (json.Marshal's output or checked).
+func checkDepth(raw []byte, what string) error {
+	depth, deepest := 0, 0
+	inString := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++ // the escaped byte cannot end the string
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+			deepest = max(deepest, depth)
+		case ']', '}':
+			depth--
+		}
+	}
+	if deepest > maxDepth {
+		return fmt.Errorf("%w: %s nests %d levels deep; at most %d are kept (SQLite's JSON depth limit)", ErrEncode, what, deepest, maxDepth)
+	}
+	return nil
+}
