@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/wire"
 	"github.com/dotdo/events/runtime/changelog"
 )
 
@@ -100,7 +100,7 @@ func convertUpstream(f *os.File) (*os.File, header, error) {
 	if err := validateID(body.DoID); err != nil {
 		return nil, header{}, syntaxf("upstream snapshot: doId: %v", err)
 	}
-	ts, err := events.ParseTime(body.Timestamp)
+	ts, err := wire.ParseTime(body.Timestamp)
 	if err != nil {
 		return nil, header{}, syntaxf("upstream snapshot: timestamp %q is not a time", body.Timestamp)
 	}
