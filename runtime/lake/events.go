@@ -63,6 +63,11 @@ const maxRawPrefix = 200
 // it the whole lake once. An object deleted after it was listed is skipped.
 // Other keys under events/ are ignored.
 //
+// Objects are containers: a retried or re-formed batch may leave one event
+// in two objects, so a reader counts each event id once (events that the
+// upstream library wrote without an id count once per line). Objects whose
+// name starts with '_' may hold many stores' events and are read in full.
+//
 // A bad Selection yields one error matching ErrInvalidOptions (or
 // events.ErrInvalidStoreID); a line that is not a JSON object with a type
 // and a time yields an error matching ErrCorrupt that names the object and
