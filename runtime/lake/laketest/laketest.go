@@ -1,8 +1,12 @@
 // Package laketest provides lake.Buckets for tests: a local folder, an
-// in-memory S3 server (gofakes3) and, where installed, a real S3 server
-// (versitygw), each reached through the real aws-sdk-go-v2 client, so code
-// under test speaks the S3 protocol. Buckets gives one of each for a suite
-// that runs on every backend.
+// in-memory S3 server (gofakes3) and a real S3 server (versitygw over a
+// posix folder), the servers reached through the real aws-sdk-go-v2 client,
+// so code under test speaks the S3 protocol.
+//
+// The versitygw binary is found through $VERSITYGW, PATH or $GOPATH/bin
+// (`go install github.com/versity/versitygw/cmd/versitygw@v1.8.0`); without
+// it the real-server cases are skipped, unless EVENTS_REQUIRE_VERSITYGW=1
+// (CI sets it) makes that a failure.
 package laketest
 
 import (
@@ -64,7 +68,7 @@ func NewS3Client(t testing.TB) *s3.Client {
 
 // Buckets returns one empty bucket of each kind, by name, for table tests:
 // "dir" (lake.Dir in a temporary folder), "s3" (gofakes3, NewS3Client) and, where a
-// versitygw binary is found or EVENTS_REQUIRE_VERSITYGW is 1, "versitygw"
+// versitygw binary is found or envRequireVersity is 1, "versitygw"
 // (NewVersity, a real S3 server).
 func Buckets(t testing.TB) map[string]lake.Bucket {
 	t.Helper()

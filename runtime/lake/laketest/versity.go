@@ -22,12 +22,12 @@ import (
 	"github.com/dotdo/events/runtime/lake/s3lake"
 )
 
-// envVersity names the variable (VERSITYGW) that points at a versitygw binary
+// envVersity names the variable that points at a versitygw binary
 // (github.com/versity/versitygw, a real S3 server over a posix folder).
 // Without it NewVersity looks for versitygw on PATH and in $GOPATH/bin.
 const envVersity = "VERSITYGW"
 
-// envRequireVersity (EVENTS_REQUIRE_VERSITYGW), when set to 1 (CI sets it), makes a missing versitygw
+// envRequireVersity, when set to 1 (CI sets it), makes a missing versitygw
 // binary fail the test instead of skipping it.
 const envRequireVersity = "EVENTS_REQUIRE_VERSITYGW"
 
@@ -44,17 +44,16 @@ var versity struct {
 
 // NewVersity returns the s3lake.Bucket of an empty bucket on a real S3
 // server, versitygw with its posix backend, started on loopback once per
-// test binary (it dies with the binary). The binary is the one the
-// environment variable VERSITYGW names, else versitygw on PATH or in
-// $GOPATH/bin. The test is skipped when there is none, unless
-// EVENTS_REQUIRE_VERSITYGW is 1 (CI sets it): then it fails.
+// test binary (it dies with the binary). The test is skipped when no
+// versitygw binary is found, unless envRequireVersity is 1.
 func NewVersity(t testing.TB) *s3lake.Bucket {
 	t.Helper()
 	client, bucket := newVersityClient(t)
 	return s3lake.New(client, bucket)
 }
 
-// newVersityClient returns NewVersity's client and bucket name.
+// newVersityClient returns a client of the shared versitygw and the name of
+// a new empty bucket on it.
 func newVersityClient(t testing.TB) (*s3.Client, string) {
 	t.Helper()
 	bin := versityBinary()
