@@ -45,6 +45,11 @@ type Event struct {
 	JSON []byte
 }
 
+// maxPerHour is the longest range of one store's events read with
+// listings per hour folder; a longer one (or one without a store) is read
+// with a single listing from its first day, which skips empty hours.
+const maxPerHour = 92 * 24 * time.Hour
+
 // maxRawPrefix is the longest upstream name prefix ("{id}_") listed as a
 // prefix; the objects of a store with a longer id are found by listing
 // their whole hour folders.
@@ -113,13 +118,14 @@ func objects(ctx context.Context, b Bucket, sel Selection) iter.Seq2[ObjectInfo,
 		if !sel.To.IsZero() {
 			last = sel.To.UTC().Truncate(time.Hour)
 		}
-		if sel.From.IsZero() || sel.To.IsZero() {
+		first := sel.From.UTC().Truncate(time.Hour)
+		perHour := sel.Store != "" && !sel.From.IsZero() && !last.IsZero() && last.Sub(first) <= maxPerHour
+		if !perHour {
 			// One listing from the first selected day on.
 			start := ""
 			if !sel.From.IsZero() {
 				start = strings.TrimSuffix(lakeformat.DayPrefix(sel.From), "/")
 			}
-			first := sel.From.UTC().Truncate(time.Hour)
 			for o, err := range listFrom(ctx, b, lakeformat.Root, start) {
 				if err != nil {
 					yield(ObjectInfo{}, err)
@@ -138,8 +144,8 @@ func objects(ctx context.Context, b Bucket, sel Selection) iter.Seq2[ObjectInfo,
 			}
 			return
 		}
-		for h := sel.From.UTC().Truncate(time.Hour); !h.After(last); h = h.Add(time.Hour) {
-			objs, err := hourObjects(ctx, b, h, sel, h.Equal(sel.From.UTC().Truncate(time.Hour)) || h.Hour() == 0)
+		for h := first; !h.After(last); h = h.Add(time.Hour) {
+			objs, err := hourObjects(ctx, b, h, sel, h.Equal(first) || h.Hour() == 0)
 			if err != nil {
 				yield(ObjectInfo{}, err)
 				return
