@@ -25,12 +25,12 @@ import (
 	"github.com/dotdo/events/runtime/lake/s3lake"
 )
 
-// BucketName is the name of the bucket NewS3 and NewS3Client create.
+// BucketName is the name of the bucket NewS3Client creates.
 const BucketName = "lake-test"
 
-// NewS3 starts an in-memory S3 server for the test and returns the
-// s3lake.Bucket of an empty bucket on it. The server stops when the test ends.
-func NewS3(t testing.TB) *s3lake.Bucket {
+// newS3 returns the s3lake.Bucket of the empty bucket BucketName on a new
+// in-memory S3 server (NewS3Client).
+func newS3(t testing.TB) *s3lake.Bucket {
 	t.Helper()
 	return s3lake.New(NewS3Client(t), BucketName)
 }
@@ -67,14 +67,14 @@ func NewS3Client(t testing.TB) *s3.Client {
 }
 
 // Buckets returns one empty bucket of each kind, by name, for table tests:
-// "dir" (lake.Dir in a temporary folder), "s3" (NewS3) and, where a
+// "dir" (lake.Dir in a temporary folder), "s3" (gofakes3, NewS3Client) and, where a
 // versitygw binary is found or envRequireVersity is 1, "versitygw"
 // (NewVersity, a real S3 server).
 func Buckets(t testing.TB) map[string]lake.Bucket {
 	t.Helper()
 	m := map[string]lake.Bucket{
 		"dir": lake.Dir(t.TempDir()),
-		"s3":  NewS3(t),
+		"s3":  newS3(t),
 	}
 	if versityBinary() != "" || os.Getenv(envRequireVersity) == "1" {
 		m["versitygw"] = NewVersity(t)
