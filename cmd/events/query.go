@@ -115,7 +115,13 @@ or copy the lake's hour folders to a local folder and pass -lake FOLDER.
 `, *lakeSpec, map[bool]string{true: ", ENDPOINT '<account>.r2.cloudflarestorage.com', URL_STYLE 'path'", false: ""}[strings.HasPrefix(*lakeSpec, "r2://")])
 		return nil
 	}
-	return runQuery(ctx, q, *format, stdout)
+	stop := startProgress(stderr, "query")
+	cols, data, err := runQuery(ctx, q)
+	stop()
+	if err != nil {
+		return err
+	}
+	return printRows(stdout, *format, cols, data)
 }
 
 // dateRange parses -from and -to; nil when both are empty.
@@ -156,28 +162,29 @@ func parseWhen(s string) (t time.Time, day bool, err error) {
 	return t.UTC(), false, nil
 }
 
-// runQuery runs q on an in-memory DuckDB and prints the rows.
-func runQuery(ctx context.Context, q, format string, out io.Writer) error {
+// runQuery runs q on an in-memory DuckDB and returns the rows; a query
+// over folders without objects has none.
+func runQuery(ctx context.Context, q string) ([]string, [][]any, error) {
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	if _, err := db.ExecContext(ctx, "SET TimeZone = 'UTC'"); err != nil {
-		return fmt.Errorf("duckdb: %w", err)
+		return nil, nil, fmt.Errorf("duckdb: %w", err)
 	}
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		if query.IsNoFiles(err) {
-			return printRows(out, format, nil, nil)
+			return nil, nil, nil
 		}
-		return fmt.Errorf("duckdb: %w", err)
+		return nil, nil, fmt.Errorf("duckdb: %w", err)
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	var data [][]any
 	for rows.Next() {
@@ -187,17 +194,17 @@ func runQuery(ctx context.Context, q, format string, out io.Writer) error {
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return err
+			return nil, nil, err
 		}
 		data = append(data, vals)
 	}
 	if err := rows.Err(); err != nil {
 		if query.IsNoFiles(err) {
-			return printRows(out, format, cols, nil)
+			return cols, nil, nil
 		}
-		return fmt.Errorf("duckdb: %w", err)
+		return nil, nil, fmt.Errorf("duckdb: %w", err)
 	}
-	return printRows(out, format, cols, data)
+	return cols, data, nil
 }
 
 // printRows writes rows in format.

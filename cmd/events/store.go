@@ -100,7 +100,9 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer release()
+	stop := startProgress(stderr, "snapshot of "+*id)
 	res, err := snapshot.Create(ctx, s, *id, snapshot.Options{Bucket: bucket, Prefix: *prefix})
+	stop()
 	if err != nil {
 		return err
 	}
@@ -174,8 +176,10 @@ func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer release()
+	stop := startProgress(stderr, "restore of "+*id)
 	if *key != "" {
 		res, err := snapshot.Restore(ctx, s, bucket, *key)
+		stop()
 		if err != nil {
 			return err
 		}
@@ -185,6 +189,7 @@ func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		})
 	}
 	res, err := snapshot.RestoreTo(ctx, s, bucket, *id, target)
+	stop()
 	if err != nil {
 		return err
 	}
