@@ -40,6 +40,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rate := fs.Float64("rate-limit", 0, "requests per second per key (0: no limit); more get 429")
 	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
 	headerTimeout := fs.Duration("read-header-timeout", 10*time.Second, "how long a client may take to send its request headers")
+	readTimeout := fs.Duration("read-timeout", time.Minute, "how long a client may take to send a whole request (a slow body holds one of -max-in-flight)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -74,6 +75,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: *headerTimeout,
+		ReadTimeout:       *readTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
