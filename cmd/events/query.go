@@ -58,6 +58,18 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	order := fs.String("order", "", `order: "COLUMN" or "COLUMN ASC|DESC" (default "ts DESC")`)
 	startBM := fs.String("start-bookmark", "", "pitr: exclude this bookmark and every earlier change")
 	endBM := fs.String("end-bookmark", "", "pitr: the last change included")
+	var columns []query.Column
+	fs.Func("column", "events: a custom field to return too, as NAME or NAME:TYPE (a DuckDB type; default VARCHAR); repeatable", func(v string) error {
+		name, typ, ok := strings.Cut(v, ":")
+		if !ok {
+			typ = "VARCHAR"
+		}
+		if name == "" {
+			return fmt.Errorf("%q: no name", v)
+		}
+		columns = append(columns, query.Column{Name: name, Type: typ})
+		return nil
+	})
 	format := fs.String("format", "table", "output: table, csv or json")
 	printSQL := fs.Bool("sql", false, "print the SQL instead of running it")
 	if err := parse(fs, args); err != nil {
@@ -88,7 +100,7 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			typs = strings.Split(*types, ",")
 		}
 		q, err = query.Build(query.Options{Root: root, DateRange: dr, DOID: *store, DOClass: *class, Colo: *colo,
-			EventTypes: typs, Collection: *collection, DocID: *doc, Method: *method, Limit: *limit, OrderBy: *order})
+			EventTypes: typs, Collection: *collection, DocID: *doc, Method: *method, Limit: *limit, OrderBy: *order, Columns: columns})
 	case "history":
 		q, err = query.History(query.HistoryOptions{Root: root, DateRange: dr, DOID: *store, Collection: *collection, DocID: *doc})
 	case "latency":

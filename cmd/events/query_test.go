@@ -73,6 +73,13 @@ func TestQuery(t *testing.T) {
 		t.Errorf("do of the first row: %v", rows[0]["do"])
 	}
 
+	// A custom field, typed.
+	out, _, code = runBin(t, nil, "query", "-lake", dir, "-type", "order.paid", "-column", "amount:BIGINT", "-order", "ts ASC", "-format", "json")
+	rows = nil
+	if err := json.Unmarshal([]byte(out), &rows); code != 0 || err != nil || len(rows) != 3 || rows[0]["amount"] != 5.0 || rows[2]["amount"] != 7.0 {
+		t.Errorf("-column amount:BIGINT (exit %d, %v):\n%s", code, err, out)
+	}
+
 	// Table: the history of one document.
 	out, _, code = runBin(t, nil, "query", "history", "-lake", dir, "-store", "shop-1", "-collection", "users", "-doc", "u1")
 	if code != 0 || !strings.Contains(out, "collection.insert") || !strings.Contains(out, "collection.update") || !strings.Contains(out, "(2 rows)") {
@@ -117,6 +124,7 @@ func TestQuery(t *testing.T) {
 		{"query", "-lake", dir, "-format", "xml"},
 		{"query", "-lake", dir, "-from", "yesterday"},
 		{"query", "nope", "-lake", dir},
+		{"query", "-lake", dir, "-column", "x:NOT A TYPE"},
 	} {
 		if _, _, code := runBin(t, nil, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
