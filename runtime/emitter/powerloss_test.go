@@ -59,6 +59,16 @@ func TestShippedBookmarksSurvivePowerLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
+	// The power loss restarts the machine: the boot id the shipped mark
+	// was written under is no longer the machine's.
+	db, err = sql.Open("sqlite", "file:"+durable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE cdc_meta SET value = 'another boot' WHERE key = 'shipped_boot'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	for i := range 5 { // committed (not synced), read and shipped
 		put(s, fmt.Sprint("b", i), i)
 	}

@@ -51,7 +51,7 @@ func (lakeSink) prepare(b *batch) {
 }
 
 // Send writes b to the bucket, one object per UTC hour of the events' own
-// ts, under keys that are the same on every retry (lake.WriteEvents).
+// ts, under keys that are the same on every retry (lakewrite.WriteEvents).
 func (s lakeSink) Send(ctx context.Context, pb *Batch) error {
 	b := pb.prep
 	if b == nil {
