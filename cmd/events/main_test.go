@@ -204,6 +204,10 @@ func TestHelpAndUsage(t *testing.T) {
 	if _, _, code := runBin(t, nil, "serve"); code != 2 {
 		t.Errorf("serve without -lake: exit %d, want 2", code)
 	}
+	// A malformed key limit is a usage error that does not echo the key.
+	if _, stderr, code := runBin(t, []string{"EVENTS_API_KEYS=sk_secret_123;owner=me"}, "serve", "-lake", t.TempDir()); code != 2 || strings.Contains(stderr, "sk_secret_123") {
+		t.Errorf("bad EVENTS_API_KEYS: exit %d\n%s", code, stderr)
+	}
 	if out, _, code := runBin(t, nil, "help"); code != 0 || !strings.Contains(out, "Exit codes") {
 		t.Errorf("help: exit %d\n%s", code, out)
 	}
