@@ -211,8 +211,7 @@ func (s *scanner) scanEvents(res *batchScan, maxEvents int) *batchScan {
 		s.spaced = false
 		sp, reason, msg, err := s.event()
 		if err != nil {
-			var le *limitError
-			if asLimit(err, &le) {
+			if le, ok := err.(*limitError); ok {
 				reason = le.reason
 			}
 			res.fatal = &eventError{Index: i, Error: fmt.Sprintf("event %d: %v", i, err), reason: reason}
@@ -245,14 +244,6 @@ func (s *scanner) scanEvents(res *batchScan, maxEvents int) *batchScan {
 		res.status = http.StatusBadRequest
 		return res
 	}
-}
-
-func asLimit(err error, le **limitError) bool {
-	l, ok := err.(*limitError)
-	if ok {
-		*le = l
-	}
-	return ok
 }
 
 // event scans one event object. err is a syntax or limit error (the scan
