@@ -21,8 +21,6 @@ const (
 	// MaxDepth is the deepest nesting of objects and arrays in an event,
 	// the event object itself counting 1.
 	MaxDepth = 64
-	// maxTypeLen is the longest event type, as the events package has it.
-	maxTypeLen = 128
 	// maxIDLen is the longest event id, in bytes.
 	maxIDLen = 256
 	// maxErrors is the most event errors one response lists.
@@ -357,8 +355,8 @@ func (s *scanner) event() (sp span, reason, msg string, err error) {
 	switch {
 	case !sawType:
 		bad(reasonType, "no \"type\"")
-	case !validType(typ):
-		bad(reasonType, fmt.Sprintf("type %q must be 1-%d characters of [a-zA-Z0-9._-]", clip(string(typ)), maxTypeLen))
+	case !wire.ValidType(typ):
+		bad(reasonType, fmt.Sprintf("type %q must be 1-%d characters of [a-zA-Z0-9._-]", clip(string(typ)), wire.MaxTypeLen))
 	case !sawTS:
 		bad(reasonTS, "no \"ts\"")
 	case sp.ts.Before(s.minTS):
@@ -456,26 +454,6 @@ func plainStoreID(v []byte) bool {
 	}
 	return true
 }
-
-// validType is the events package's rule for a type, on bytes.
-func validType(b []byte) bool {
-	if len(b) == 0 || len(b) > maxTypeLen {
-		return false
-	}
-	for _, c := range b {
-		if !typeChar[c] {
-			return false
-		}
-	}
-	return true
-}
-
-var typeChar = func() (t [256]bool) {
-	for c := 0; c < 256; c++ {
-		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
-	}
-	return t
-}()
 
 func reasonFor(name string) string {
 	switch name {
