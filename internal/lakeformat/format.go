@@ -220,3 +220,44 @@ func Parse(key string) (hour time.Time, name string, day, ok bool) {
 	}
 	return hour, name, day, true
 }
+
+// CompactPrefix starts the name of every object written by compaction:
+// {prefix}{run}-{part}.parquet, run a ULID shared by the objects one
+// compaction of one partition writes and part their number (4 digits). The
+// run tells apart the outputs of two compactions of the same partition (two
+// at once, or one that crashed before it removed its inputs).
+const CompactPrefix = MultiPrefix + "compact_"
+
+// CompactName returns the name of part of the objects of compaction run.
+func CompactName(run string, part int) string {
+	return fmt.Sprintf("%s%s-%04d%s", CompactPrefix, run, part, Parquet)
+}
+
+// CompactRun returns the run of a compacted object's name; ok is false for
+// any other name. A Parquet object of another name (not written by this
+// module) is its own run.
+func CompactRun(name string) (run string, ok bool) {
+	rest, found := strings.CutPrefix(name, CompactPrefix)
+	if !found || !strings.HasSuffix(rest, Parquet) {
+		return "", false
+	}
+	rest = strings.TrimSuffix(rest, Parquet)
+	i := strings.LastIndexByte(rest, '-')
+	if i < 1 || len(rest)-i-1 != 4 {
+		return "", false
+	}
+	return rest[:i], true
+}
+
+// Placeholders: DuckDB fails on a glob that matches no file, so the lake
+// keeps one empty object of each kind that readers glob for (JSON Lines in
+// an hour folder, Parquet in an hour folder and in a day folder), in the
+// folders of the hour 0000/00/00/00, which no event has (Parse rejects it).
+// A reader's glob matches them beside the real folders and its filter on
+// file names skips them (package query).
+const (
+	PlaceholderHour    = "0000/00/00/00"
+	PlaceholderJSONL   = Root + PlaceholderHour + "/_" + JSONL
+	PlaceholderParquet = Root + PlaceholderHour + "/_" + Parquet
+	PlaceholderDay     = Root + "0000/00/00/_" + Parquet
+)
