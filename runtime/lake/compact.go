@@ -1,0 +1,360 @@
+package lake
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/dotdo/events/internal/lakeformat"
+	"github.com/dotdo/events/internal/lakeparquet"
+)
+
+// CompactOptions say what Compact compacts.
+type CompactOptions struct {
+	// Before is required: Compact compacts the hours and days that end at
+	// or before it. Leave time for late events, e.g. time.Now().Add(-2 *
+	// time.Hour); a later event of a compacted hour is still read and the
+	// next Compact folds it in.
+	Before time.Time
+	// ObjectBytes bounds each output object: the most bytes of events (as
+	// JSON) one Parquet object holds before Compact starts the next
+	// (default 64 MiB; the object itself is ~10-50× smaller). Compact's
+	// memory is a small multiple of it, whatever a partition's size.
+	ObjectBytes int64
+	// Progress, when set, is called after each partition with its folder
+	// and the totals so far (for a command that shows progress).
+	Progress func(folder string, total CompactResult)
+}
+
+// CompactResult counts what Compact did.
+type CompactResult struct {
+	// Partitions is the number of hour and day folders compacted.
+	Partitions int
+	// ObjectsIn and BytesIn count the objects read (and removed);
+	// ObjectsOut and BytesOut the Parquet objects written.
+	ObjectsIn, ObjectsOut int
+	BytesIn, BytesOut     int64
+	// Events is the number of events written, each id once per partition.
+	Events int64
+}
+
+// defaultObjectBytes is CompactOptions.ObjectBytes's default.
+const defaultObjectBytes = 64 << 20
+
+// Compact turns the events objects of every partition that ends at or
+// before opts.Before into Parquet (package doc, "compaction"): a day that
+// ends by then becomes day-level objects events/yyyy/mm/dd/_compact_*.parquet
+// (its hour folders' JSON Lines and hour-level Parquet included), an hour of
+// a later day hour-level ones events/yyyy/mm/dd/hh/_compact_*.parquet. Each
+// event is written once per partition (events are keyed by id; one without
+// an id by the object and line it was first stored at), rows sorted by
+// store and time. Inputs are removed only after every output of their
+// partition is stored; a partition already compacted (one run's objects,
+// nothing else) is left alone.
+//
+// Readers see the same events before, during and after: a crash or a
+// second Compact at the same time may leave an event in two objects, which
+// every reader counts once. A corrupt input (an error matching ErrCorrupt
+// that names the object and line) leaves its partition as it was; Compact
+// goes on with the others and returns every such error, joined, with the
+// counts of what it did. Bad options give an error matching
+// ErrInvalidOptions and change nothing.
+//
+// Compact also keeps the empty placeholder objects package query's SQL
+// needs (see lakeformat).
+func Compact(ctx context.Context, b Bucket, opts CompactOptions) (CompactResult, error) {
+	var res CompactResult
+	switch {
+	case b == nil:
+		return res, fmt.Errorf("%w: compact: nil bucket", ErrInvalidOptions)
+	case opts.Before.IsZero():
+		return res, fmt.Errorf("%w: compact: Before is required", ErrInvalidOptions)
+	case opts.ObjectBytes < 0:
+		return res, fmt.Errorf("%w: compact: ObjectBytes %d is negative", ErrInvalidOptions, opts.ObjectBytes)
+	}
+	if opts.ObjectBytes == 0 {
+		opts.ObjectBytes = defaultObjectBytes
+	}
+	if err := EnsurePlaceholders(ctx, b); err != nil {
+		return res, err
+	}
+	c := &compactor{b: b, opts: opts, res: &res}
+	var errs []error
+	var day []ObjectInfo
+	dayKey := ""
+	flush := func() error {
+		if len(day) == 0 {
+			return nil
+		}
+		err := c.day(ctx, day)
+		day = day[:0]
+		return err
+	}
+	for o, err := range listFrom(ctx, b, lakeformat.Root, "") {
+		if err != nil {
+			return res, errors.Join(append(errs, err)...)
+		}
+		if _, _, _, ok := lakeformat.Parse(o.Key); !ok {
+			continue
+		}
+		if k := o.Key[:len(lakeformat.DayPrefix(time.Time{}))]; k != dayKey {
+			if err := flush(); err != nil {
+				if !errors.Is(err, ErrCorrupt) {
+					return res, errors.Join(append(errs, err)...)
+				}
+				errs = append(errs, err)
+			}
+			dayKey = k
+		}
+		day = append(day, o)
+	}
+	if err := flush(); err != nil {
+		errs = append(errs, err)
+	}
+	return res, errors.Join(errs...)
+}
+
+// EnsurePlaceholders stores the lake's empty placeholder objects (see
+// lakeformat) where they are missing, so DuckDB's globs always match a file.
+func EnsurePlaceholders(ctx context.Context, b Bucket) error {
+	objs, err := ListAll(ctx, b, lakeformat.Root+"0000/")
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, o := range objs {
+		have[o.Key] = true
+	}
+	for _, key := range []string{lakeformat.PlaceholderJSONL, lakeformat.PlaceholderParquet, lakeformat.PlaceholderDay} {
+		if have[key] {
+			continue
+		}
+		var body []byte
+		if strings.HasSuffix(key, lakeformat.Parquet) {
+			body = lakeparquet.Empty()
+		}
+		if err := b.Put(ctx, key, bytes.NewReader(body), PutOptions{}); err != nil {
+			return fmt.Errorf("lake: compact: put %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// compactor is one Compact call.
+type compactor struct {
+	b    Bucket
+	opts CompactOptions
+	res  *CompactResult
+}
+
+// day compacts what needs it in one day's objects (key order).
+func (c *compactor) day(ctx context.Context, objs []ObjectInfo) error {
+	first, _, _, _ := lakeformat.Parse(objs[0].Key)
+	start := first.Truncate(24 * time.Hour)
+	if !start.Add(24 * time.Hour).After(c.opts.Before) {
+		return c.partition(ctx, lakeformat.DayPrefix(start), objs, true)
+	}
+	var errs []error
+	for i := 0; i < len(objs); {
+		hour, _, day, _ := lakeformat.Parse(objs[i].Key)
+		j := i
+		var part []ObjectInfo
+		for ; j < len(objs); j++ {
+			h, _, d, _ := lakeformat.Parse(objs[j].Key)
+			if d != day || !h.Equal(hour) {
+				break
+			}
+			part = append(part, objs[j])
+		}
+		i = j
+		if day || hour.Add(time.Hour).After(c.opts.Before) {
+			continue
+		}
+		if err := c.partition(ctx, lakeformat.HourPrefix(hour), part, false); err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				return err
+			}
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// settled reports whether a partition's objects need no compaction: only
+// compacted objects of the partition's own level, all of one run.
+func settled(folder string, objs []ObjectInfo) bool {
+	run := ""
+	for _, o := range objs {
+		name := o.Key[strings.LastIndexByte(o.Key, '/')+1:]
+		r, ok := lakeformat.CompactRun(name)
+		if !ok || o.Key != folder+name || run != "" && r != run {
+			return false
+		}
+		run = r
+	}
+	return true
+}
+
+// partition compacts objs, the objects of one hour or day folder.
+func (c *compactor) partition(ctx context.Context, folder string, objs []ObjectInfo, isDay bool) error {
+	if settled(folder, objs) {
+		return nil
+	}
+	run := newULID(time.Now())
+	var (
+		buf     []lakeparquet.Row
+		size    int64
+		written []string
+		res     CompactResult
+		done    []ObjectInfo
+	)
+	fail := func(err error) error {
+		// Leave the partition as it was: remove what this run wrote.
+		for _, k := range written {
+			_ = c.b.Delete(context.WithoutCancel(ctx), k)
+		}
+		return err
+	}
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		buf = lakeparquet.Dedupe(buf)
+		var body bytes.Buffer
+		if err := lakeparquet.Write(&body, buf); err != nil {
+			return err
+		}
+		key := folder + lakeformat.CompactName(run, len(written))
+		if err := c.b.Put(ctx, key, bytes.NewReader(body.Bytes()), PutOptions{ContentType: "application/vnd.apache.parquet"}); err != nil {
+			return fmt.Errorf("lake: compact: put %s: %w", key, err)
+		}
+		written = append(written, key)
+		res.ObjectsOut++
+		res.BytesOut += int64(body.Len())
+		res.Events += int64(len(buf))
+		clear(buf)
+		buf, size = buf[:0], 0
+		return nil
+	}
+	for _, o := range objs {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		n, found, err := c.read(ctx, o.Key, func(r lakeparquet.Row) error {
+			buf = append(buf, r)
+			size += int64(r.Size())
+			if size >= c.opts.ObjectBytes {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return fail(err)
+		}
+		if found {
+			res.ObjectsIn++
+			res.BytesIn += n
+			done = append(done, o)
+		}
+	}
+	if err := flush(); err != nil {
+		return fail(err)
+	}
+	// Every output is stored: the inputs may go.
+	for _, o := range done {
+		if err := c.b.Delete(ctx, o.Key); err != nil {
+			return fmt.Errorf("lake: compact: delete %s: %w", o.Key, err)
+		}
+	}
+	c.res.Partitions++
+	c.res.ObjectsIn += res.ObjectsIn
+	c.res.ObjectsOut += res.ObjectsOut
+	c.res.BytesIn += res.BytesIn
+	c.res.BytesOut += res.BytesOut
+	c.res.Events += res.Events
+	if c.opts.Progress != nil {
+		c.opts.Progress(folder, *c.res)
+	}
+	return nil
+}
+
+// read calls add with each event of the object at key, returning its size;
+// found is false when it is gone (another Compact removed it: its events
+// are in that one's output).
+func (c *compactor) read(ctx context.Context, key string, add func(lakeparquet.Row) error) (int64, bool, error) {
+	obj, err := c.b.Get(ctx, key)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return 0, false, nil
+		}
+		return 0, false, fmt.Errorf("lake: compact: get %s: %w", key, err)
+	}
+	defer obj.Body.Close()
+	hour, name, _, _ := lakeformat.Parse(key)
+	if strings.HasSuffix(key, lakeformat.Parquet) {
+		data, err := io.ReadAll(obj.Body)
+		if err != nil {
+			return 0, false, fmt.Errorf("lake: compact: read %s: %w", key, err)
+		}
+		rows, err := lakeparquet.Read(data, nil)
+		if err != nil {
+			return 0, false, fmt.Errorf("%w: %s: %v", ErrCorrupt, quoteKey(key), err)
+		}
+		for _, r := range rows {
+			if err := add(r); err != nil {
+				return 0, false, err
+			}
+		}
+		return int64(len(data)), true, nil
+	}
+	src := lakeformat.HourKey(hour) + "/" + name
+	r := bufio.NewReaderSize(obj.Body, 64<<10)
+	var n int64
+	for line := 1; ; line++ {
+		text, rerr := r.ReadBytes('\n')
+		n += int64(len(text))
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			return 0, false, fmt.Errorf("lake: compact: read %s: %w", key, rerr)
+		}
+		if t := bytes.TrimSpace(text); len(t) > 0 {
+			row, err := lakeparquet.FromLine(t, src, line)
+			if err != nil {
+				return 0, false, fmt.Errorf("%w: %s line %d: %v", ErrCorrupt, quoteKey(key), line, err)
+			}
+			if err := add(row); err != nil {
+				return 0, false, err
+			}
+		}
+		if rerr != nil {
+			return n, true, nil
+		}
+	}
+}
+
+// newULID returns a ULID (Crockford base32 of 48 bits of milliseconds and
+// 80 random bits): compaction runs sort by time and never collide.
+func newULID(t time.Time) string {
+	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	var b [16]byte
+	ms := uint64(t.UnixMilli())
+	for i := 0; i < 6; i++ {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	_, _ = rand.Read(b[6:])
+	// 128 bits as 26 base32 digits, most significant first.
+	var out [26]byte
+	hi := uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 | uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+	lo := uint64(b[8])<<56 | uint64(b[9])<<48 | uint64(b[10])<<40 | uint64(b[11])<<32 | uint64(b[12])<<24 | uint64(b[13])<<16 | uint64(b[14])<<8 | uint64(b[15])
+	for i := 25; i >= 0; i-- {
+		out[i] = alphabet[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return string(out[:])
+}
