@@ -113,7 +113,7 @@ func TestCompact(t *testing.T) {
 				want := map[string]string{}
 				for k, v := range before {
 					var e struct {
-						TS string `json:"ts"`
+						TS string              `json:"ts"`
 						DO struct{ ID string } `json:"do"`
 					}
 					json.Unmarshal([]byte(v), &e)
