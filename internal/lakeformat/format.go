@@ -251,13 +251,30 @@ func CompactRun(name string) (run string, ok bool) {
 
 // Placeholders: DuckDB fails on a glob that matches no file, so the lake
 // keeps one empty object of each kind that readers glob for (JSON Lines in
-// an hour folder, Parquet in an hour folder and in a day folder), in the
-// folders of the hour 0000/00/00/00, which no event has (Parse rejects it).
-// A reader's glob matches them beside the real folders and its filter on
-// file names skips them (package query).
+// an hour folder, Parquet in an hour folder and in a day folder) under
+// PlaceholderRoot, a folder beside Root of the same length, in the hour
+// 0000/00/00/00. A reader's glob matches them beside the real folders (one
+// character class per character: "[e_][ve][em][np]t[sy]/[20]0[20][40]/...")
+// and its filter on file names skips them. Listings of Root never see them.
 const (
+	PlaceholderRoot    = "_empty/"
 	PlaceholderHour    = "0000/00/00/00"
-	PlaceholderJSONL   = Root + PlaceholderHour + "/_" + JSONL
-	PlaceholderParquet = Root + PlaceholderHour + "/_" + Parquet
-	PlaceholderDay     = Root + "0000/00/00/_" + Parquet
+	PlaceholderJSONL   = PlaceholderRoot + PlaceholderHour + "/_" + JSONL
+	PlaceholderParquet = PlaceholderRoot + PlaceholderHour + "/_" + Parquet
+	PlaceholderDay     = PlaceholderRoot + "0000/00/00/_" + Parquet
 )
+
+// GlobClass returns a glob segment matching a and b, strings of one length:
+// each differing character becomes a class of both ("2024", "0000" →
+// "[20]0[20][40]").
+func GlobClass(a, b string) string {
+	var out strings.Builder
+	for i := 0; i < len(a); i++ {
+		if i < len(b) && a[i] != b[i] {
+			out.WriteString("[" + string(a[i]) + string(b[i]) + "]")
+		} else {
+			out.WriteByte(a[i])
+		}
+	}
+	return out.String()
+}

@@ -123,7 +123,7 @@ func Compact(ctx context.Context, b Bucket, opts CompactOptions) (CompactResult,
 // EnsurePlaceholders stores the lake's empty placeholder objects (see
 // lakeformat) where they are missing, so DuckDB's globs always match a file.
 func EnsurePlaceholders(ctx context.Context, b Bucket) error {
-	objs, err := ListAll(ctx, b, lakeformat.Root+"0000/")
+	objs, err := ListAll(ctx, b, lakeformat.PlaceholderRoot)
 	if err != nil {
 		return err
 	}
