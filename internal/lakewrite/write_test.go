@@ -218,3 +218,20 @@ func TestWriteEventsLongMetadata(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteEventsUpstreamMetadata: as upstream, doName and doColo are
+// always written, "" when unknown.
+func TestWriteEventsUpstreamMetadata(t *testing.T) {
+	eachBucket(t, func(t *testing.T, b lake.Bucket) {
+		ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		written, err := lakewrite.WriteEvents(context.Background(), b, events.Identity{ID: "bare"}, []lakewrite.EncodedEvent{encode(t, ts, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, info := get(t, b, written[0].Key)
+		want := map[string]string{"doId": "bare", "doName": "", "doColo": "", "eventCount": "1"}
+		if !maps.Equal(info.Metadata, want) {
+			t.Errorf("metadata %q", info.Metadata)
+		}
+	})
+}

@@ -10,7 +10,7 @@ import (
 	"github.com/dotdo/events/runtime/changelog"
 )
 
-// DefaultRetention is how long delivered changes stay in a store's log
+// defaultRetention is how long delivered changes stay in a store's log
 // unless WithRetention says otherwise: a week, so Collection.Changes keeps
 // the recent history an application looks back on (yesterday's edits, last
 // week's incident) while a busy store's log stays bounded.

@@ -6,6 +6,11 @@
 // Collection[T] keeps documents of type T as JSON, one table per collection,
 // and SQLite triggers write a change row (with the document before and after)
 // for every insert, update and delete, so no write path can forget one.
+//
+// The change log keeps history: an emitter (package emitter, one per store
+// at a time) ships it and prunes only what all its sinks delivered and the
+// store's retention (WithRetention, 7 days by default) lets go; reading
+// below what is kept fails with ErrPruned.
 package cdc
 
 import (
@@ -43,7 +48,9 @@ type Store struct {
 // Open opens (creating it if needed) the store at path, a file name, or
 // ":memory:" for a private in-memory store (tests). The database runs in WAL
 // mode with synchronous=NORMAL: a crash of the process loses no committed
-// write. Options: WithRetention.
+// write. Options: WithRetention. When the process is out of file
+// descriptors the error says so and matches syscall.EMFILE (ENFILE for the
+// system's limit).
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("cdc: open: empty path")
@@ -68,12 +75,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s := &Store{path: path, writer: writer, reader: writer, collections: map[string]*tables{}, retention: keep}
 	if err := s.migrate(ctx, "cdc", storeMigrations); err != nil {
 		writer.Close()
-		return nil, fmt.Errorf("cdc: open %s: %w", path, err)
+		return nil, fmt.Errorf("cdc: open %s: %w", path, explainCantOpen(err))
 	}
 	if !memory {
 		if err := s.recoverShipped(ctx); err != nil {
 			writer.Close()
-			return nil, fmt.Errorf("cdc: open %s: %w", path, err)
+			return nil, fmt.Errorf("cdc: open %s: %w", path, explainCantOpen(err))
 		}
 		reader, err := sql.Open("sqlite", dsn(path, true))
 		if err != nil {
@@ -127,6 +134,9 @@ func (s *Store) Close() error {
 	var errs []error
 	if s.reader != s.writer {
 		errs = append(errs, s.reader.Close())
+	}
+	if err := s.closeShipped(context.Background()); err != nil {
+		errs = append(errs, fmt.Errorf("shipped mark: %w", err))
 	}
 	if s.path != ":memory:" {
 		// Fold the WAL back into the database so the file stands alone.

@@ -141,7 +141,7 @@ func (s *Store) tablesFor(ctx context.Context, name string) (*tables, error) {
 	// every start) takes no write lock and writes nothing.
 	ok, err := collectionExists(ctx, s.reader, name)
 	if err != nil {
-		return nil, err
+		return nil, explainCantOpen(err)
 	}
 	if !ok {
 		if err := s.Update(ctx, func(tx *Tx) error { return ensureCollection(ctx, tx.tx, name) }); err != nil {
@@ -165,7 +165,7 @@ func (s *Store) tablesFor(ctx context.Context, name string) (*tables, error) {
 		stmt, err := p.db.PrepareContext(ctx, p.text)
 		if err != nil {
 			t.close()
-			return nil, fmt.Errorf("cdc: prepare %s: %w", name, err)
+			return nil, fmt.Errorf("cdc: prepare %s: %w", name, explainCantOpen(err))
 		}
 		*p.dst = stmt
 	}

@@ -16,6 +16,7 @@ type item struct {
 	tsMs     int64
 	off, end int
 	bookmark cdc.Bookmark // a change's (its id and type are derived)
+	id       string       // a re-queued event's own id
 	typ      string       // a change's type; found in the JSON for custom events
 }
 
@@ -82,10 +83,7 @@ func (b *batch) finish(storeID, doID string, events bool) {
 	if !events {
 		return
 	}
-	kind := byte('e')
-	if b.src == srcCDC {
-		kind = 'c'
-	}
+	kind := b.src.kind()
 	// One string holds every id of the batch.
 	var ids []byte
 	offs := make([]int, 0, len(b.items)+1)
@@ -96,11 +94,14 @@ func (b *batch) finish(storeID, doID string, events bool) {
 	}
 	all := string(ids)
 	for i, it := range b.items {
-		typ := it.typ
+		typ, id := it.typ, it.id
 		if typ == "" {
 			typ = jsonType(b.raw[i])
 		}
-		b.pub.Events = append(b.pub.Events, BatchEvent{Store: doID, ID: all[offs[i]:offs[i+1]], Type: typ,
+		if id == "" {
+			id = all[offs[i]:offs[i+1]]
+		}
+		b.pub.Events = append(b.pub.Events, BatchEvent{Store: doID, ID: id, Type: typ,
 			TS: time.UnixMilli(it.tsMs).UTC(), Bookmark: it.bookmark, JSON: b.raw[i]})
 	}
 }
@@ -121,6 +122,19 @@ func jsonType(js []byte) string {
 	return v.Type
 }
 
+// kind is the letter of src in event and batch ids.
+func (src source) kind() byte {
+	switch src {
+	case srcCDC:
+		return 'c'
+	case srcRedrive:
+		return 'r'
+	case srcTx:
+		return 't'
+	}
+	return 'e'
+}
+
 func (b *batch) len() int      { return len(b.items) }
 func (b *batch) first() uint64 { return b.items[0].seq }
 func (b *batch) last() uint64  { return b.items[len(b.items)-1].seq }
@@ -128,10 +142,7 @@ func (b *batch) last() uint64  { return b.items[len(b.items)-1].seq }
 // id returns the batch's batchId, "{storeID}-{kind}{first}-{last}": the same
 // for a re-send of the same events.
 func (b *batch) id(storeID string) string {
-	kind := byte('e')
-	if b.src == srcCDC {
-		kind = 'c'
-	}
+	kind := b.src.kind()
 	dst := appendEventID(make([]byte, 0, len(storeID)+48), storeID, kind, b.first())
 	dst = append(dst, '-')
 	return string(strconv.AppendUint(dst, b.last(), 10))

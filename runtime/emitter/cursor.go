@@ -68,8 +68,9 @@ func (e *Emitter) advance(ctx context.Context, s *sink, b *batch, de *DeliveryEr
 // allow pruning: a restarted process resumes from them.
 func (e *Emitter) saveSink(ctx context.Context, s *sink, recovered bool, extra func(tx *cdc.Tx) error) error {
 	e.mu.Lock()
-	cursors := s.cursor
+	cursors, saved := s.cursor, s.saved
 	s.unsaved = 0
+	redrive := e.marks.redriveMax > 0
 	e.mu.Unlock()
 	err := e.store.Update(ctx, func(tx *cdc.Tx) error {
 		if extra != nil {
@@ -78,7 +79,16 @@ func (e *Emitter) saveSink(ctx context.Context, s *sink, recovered bool, extra f
 			}
 		}
 		for src := range numSources {
+			if cursors[src] == saved[src] {
+				continue // saved already (cursors never move back)
+			}
 			if err := saveCursor(ctx, tx, s.name, source(src), cursors[src]); err != nil {
+				return err
+			}
+		}
+		if redrive && cursors[srcRedrive] > saved[srcRedrive] {
+			if _, err := cdcx.Tx(tx).ExecContext(ctx, `DELETE FROM emitter_redrive WHERE sink = ? AND seq <= ?`,
+				s.name, int64(cursors[srcRedrive])); err != nil {
 				return err
 			}
 		}
@@ -96,6 +106,11 @@ func (e *Emitter) saveSink(ctx context.Context, s *sink, recovered bool, extra f
 	for src := range numSources {
 		s.saved[src] = max(s.saved[src], cursors[src])
 	}
+	e.mu.Unlock()
+	if err := e.pruneTxEvents(ctx); err != nil {
+		return err
+	}
+	e.mu.Lock()
 	through := e.minSavedLocked(srcCustom)
 	prune := e.ob.count > 0 && through > e.ob.pruned
 	e.mu.Unlock()
@@ -188,7 +203,7 @@ func (e *Emitter) failed(ctx context.Context, s *sink, de *DeliveryError) error 
 func (e *Emitter) pruneCDC(ctx context.Context) error {
 	e.mu.Lock()
 	through := e.minSavedLocked(srcCDC)
-	stale := through > e.prunedCDC
+	stale := through > e.marks.prunedCDC
 	e.mu.Unlock()
 	if !stale {
 		return nil
@@ -197,7 +212,7 @@ func (e *Emitter) pruneCDC(ctx context.Context) error {
 		return fmt.Errorf("emitter: prune change log: %w", err)
 	}
 	e.mu.Lock()
-	e.prunedCDC = max(e.prunedCDC, through)
+	e.marks.prunedCDC = max(e.marks.prunedCDC, through)
 	e.mu.Unlock()
 	return nil
 }

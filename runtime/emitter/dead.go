@@ -14,7 +14,7 @@ type DeadLetter struct {
 	ID int64
 	// Sink is the sink's name: "http", "lake" or a user sink's.
 	Sink string
-	// Source is "cdc" or "custom".
+	// Source is "cdc", "custom", "tx" (EmitTx) or "redrive" (Redrive).
 	Source string
 	// FirstSeq and LastSeq are the batch's first and last sequence numbers
 	// (bookmark numbers for "cdc").

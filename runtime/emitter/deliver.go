@@ -81,7 +81,16 @@ func (e *Emitter) targets(ctx context.Context) (targets, error) {
 	var tgt targets
 	e.mu.Lock()
 	tgt[srcCustom] = e.seq.next - 1
+	tgt[srcRedrive] = e.marks.redriveMax
+	txOn := e.marks.txOn
 	e.mu.Unlock()
+	if txOn {
+		var seq int64
+		if err := cdcx.Store(e.store).QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM emitter_txevents`).Scan(&seq); err != nil {
+			return tgt, fmt.Errorf("emitter: %w", err)
+		}
+		tgt[srcTx] = uint64(seq)
+	}
 	if e.cfg.CDC {
 		bm, err := e.store.Bookmark(ctx)
 		if err != nil {
@@ -128,6 +137,11 @@ func (e *Emitter) deliverSink(ctx context.Context, s *sink, force bool, tgt targ
 		active = append(active, srcCDC)
 	}
 	active = append(active, srcCustom)
+	for _, src := range []source{srcRedrive, srcTx} {
+		if tgt[src] > s.cursor[src] {
+			active = append(active, src)
+		}
+	}
 	for len(active) > 0 {
 		next := active[:0]
 		for _, src := range active {
@@ -341,6 +355,14 @@ func (e *Emitter) fill(ctx context.Context, s *sink, src source, after, through 
 		}
 		b.capBytes(e.cfg.MaxBatchBytes)
 		return nil
+	}
+	switch src {
+	case srcRedrive:
+		b.fromOutbox = true // in the store
+		return e.readRedrive(ctx, s, after, through, limit, b)
+	case srcTx:
+		b.fromOutbox = true
+		return e.readTxEvents(ctx, after, through, limit, b)
 	}
 	e.mu.Lock()
 	if e.ob.max > after {

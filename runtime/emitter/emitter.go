@@ -20,11 +20,13 @@ type source int
 const (
 	srcCDC source = iota
 	srcCustom
+	srcRedrive // dead letters re-queued for their sink (Redrive)
+	srcTx      // custom events written in the caller's transaction (EmitTx)
 	numSources
 )
 
 // sourceNames name the sources in the emitter's tables.
-var sourceNames = [numSources]string{"cdc", "custom"}
+var sourceNames = [numSources]string{"cdc", "custom", "redrive", "tx"}
 
 // Emitter batches a store's events and delivers them to its sinks. It is
 // safe for concurrent use.
@@ -41,19 +43,33 @@ type Emitter struct {
 
 	// mu guards what follows. It is never held while waiting for the
 	// store's writer: Emit may run inside the caller's transaction.
-	mu        sync.Mutex
-	identity  events.Identity
+	mu       sync.Mutex
+	identity events.Identity
+	life     lifecycle
+	q        memQueue    // custom events in memory
+	ids      idBlock     // the ids of the next custom events
+	seq      seqState    // custom sequence numbers
+	ob       outboxState // custom events in the store's outbox
+	marks    marks       // how far the store's other tables were read or pruned
+	tally    tally
+	release  func() error // gives up the store's holder lock (Close)
+}
+
+// lifecycle is where the emitter is between New and Close.
+type lifecycle struct {
 	closing   bool
 	closed    bool
 	runDone   chan struct{} // set while Run runs; closed when it returns
 	runCancel func()        // cancels Run's rounds
-	q         memQueue      // custom events in memory
-	ids       idBlock       // the ids of the next custom events
-	seq       seqState      // custom sequence numbers
-	ob        outboxState   // custom events in the store's outbox
-	tally     tally
-	prunedCDC uint64       // the CDC seq the change log was pruned through
-	release   func() error // gives up the store's holder lock (Close)
+}
+
+// marks are what the emitter knows of the change log and of its tables
+// other than the outbox.
+type marks struct {
+	prunedCDC  uint64 // the CDC seq the change log was pruned through
+	redriveMax uint64 // the highest seq in emitter_redrive
+	txOn       bool   // emitter_txevents may have rows (EmitTx was used)
+	txPruned   uint64 // emitter_txevents was pruned through this seq
 }
 
 // seqState hands out custom sequence numbers from blocks reserved in the
@@ -192,23 +208,13 @@ func (e *Emitter) Emit(ev events.Event) error {
 	now := e.cfg.Now().UTC().Truncate(time.Millisecond)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closing {
+	if e.life.closing {
 		return ErrClosed
 	}
 	env := events.Envelope{TS: now, DO: e.identity}
-	if err := ev.Validate(env); err != nil {
+	ts, err := checkEvent(ev, env)
+	if err != nil {
 		return err
-	}
-	switch typ := ev.EventType(); typ {
-	case events.TypeCollectionInsert, events.TypeCollectionUpdate, events.TypeCollectionDelete:
-		return fmt.Errorf("%w: %w: %s (use EmitChange)", events.ErrInvalidEvent, ErrChangeEvent, typ)
-	}
-	ts := ev.EventTime()
-	if ts.IsZero() {
-		ts = now
-	} else if y := ts.UTC().Year(); y < 1970 || y > 9999 {
-		// The lake's partitions (and JavaScript dates) need a 4-digit year.
-		return fmt.Errorf("%w: %s ts %s is outside years 1970-9999", events.ErrInvalidEvent, ev.EventType(), ts.UTC().Format(time.RFC3339))
 	}
 	if err := e.makeRoom(); err != nil {
 		e.tally.rejected++
@@ -241,6 +247,27 @@ func (e *Emitter) Emit(ev events.Event) error {
 		}
 	}
 	return nil
+}
+
+// checkEvent validates ev, stamped with env, for Emit and EmitTx, and
+// returns its time.
+func checkEvent(ev events.Event, env events.Envelope) (time.Time, error) {
+	if err := ev.Validate(env); err != nil {
+		return time.Time{}, err
+	}
+	switch typ := ev.EventType(); typ {
+	case events.TypeCollectionInsert, events.TypeCollectionUpdate, events.TypeCollectionDelete:
+		return time.Time{}, fmt.Errorf("%w: %w: %s (use EmitChange)", events.ErrInvalidEvent, ErrChangeEvent, typ)
+	}
+	ts := ev.EventTime()
+	if ts.IsZero() {
+		return env.TS, nil
+	}
+	if y := ts.UTC().Year(); y < 1970 || y > 9999 {
+		// The lake's partitions (and JavaScript dates) need a 4-digit year.
+		return time.Time{}, fmt.Errorf("%w: %s ts %s is outside years 1970-9999", events.ErrInvalidEvent, ev.EventType(), ts.UTC().Format(time.RFC3339))
+	}
+	return ts, nil
 }
 
 // makeRoom applies the overflow rule before an event is queued. e.mu is held.

@@ -61,9 +61,9 @@ type Options struct {
 	// APIKey, when set, is sent as "Authorization: Bearer <APIKey>". It
 	// never appears in logs, errors or Stats.
 	APIKey string
-	// BatchSize is the most events per HTTP batch (default 100, at most
-	// events.MaxBatchEvents, what the ingest accepts). Run delivers as soon
-	// as this many custom events wait.
+	// BatchSize is the most events per HTTP batch and per batch of a sink
+	// of Sinks (default 100, at most events.MaxBatchEvents, what the ingest
+	// accepts). Run delivers as soon as this many custom events wait.
 	BatchSize int
 	// FlushInterval is how often Run delivers what waits (default 1s) and
 	// polls the change log.
@@ -74,16 +74,15 @@ type Options struct {
 	// update and delete events.
 	TrackPrevious bool
 	// Bucket, when set, turns the lake sink on: events are written as JSON
-	// Lines under events/{yyyy}/{mm}/{dd}/{hh}/ (lake.WriteEvents).
+	// Lines under events/{yyyy}/{mm}/{dd}/{hh}/, one object per UTC hour.
 	Bucket lake.Bucket
 	// Identity is the store's identity, stamped as "do" on events that have
 	// none. When Identity.ID is empty the store's emitter id (StoreID) is used.
 	Identity events.Identity
 
 	// LakeBatchSize is the most events per lake write (default 1000, at
-	// most 100,000): the
-	// lake is not bound by the ingest's limit, and fewer, larger objects are
-	// cheaper to write and to query. A write takes what waits, so a quiet
+	// most 100,000): the lake is not bound by the ingest's limit, and fewer,
+	// larger objects are cheaper to write and to query. A write takes what waits, so a quiet
 	// store still writes small objects promptly.
 	LakeBatchSize int
 

@@ -73,6 +73,14 @@ func (e *Emitter) load(ctx context.Context) error {
 		return fmt.Errorf("emitter: load outbox: %w", err)
 	}
 	e.ob.max, e.ob.count = uint64(maxSeq), int(count)
+	if err := cdcx.Store(e.store).QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM emitter_redrive`).Scan(&maxSeq); err != nil {
+		return fmt.Errorf("emitter: load redrive queue: %w", err)
+	}
+	e.marks.redriveMax = uint64(maxSeq)
+	if err := cdcx.Store(e.store).QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM emitter_txevents`).Scan(&maxSeq); err != nil {
+		return fmt.Errorf("emitter: load transactional events: %w", err)
+	}
+	e.marks.txOn = maxSeq > 0
 	return nil
 }
 

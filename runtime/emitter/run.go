@@ -67,20 +67,20 @@ func (e *Emitter) PersistBatch(ctx context.Context) error {
 // ctx ends or the emitter closes, or ErrClosed when it was closed before.
 func (e *Emitter) Run(ctx context.Context) error {
 	e.mu.Lock()
-	if e.closing {
+	if e.life.closing {
 		e.mu.Unlock()
 		return ErrClosed
 	}
-	if e.runDone != nil {
+	if e.life.runDone != nil {
 		e.mu.Unlock()
 		return errors.New("emitter: Run is already running")
 	}
 	done := make(chan struct{})
-	e.runDone = done
+	e.life.runDone = done
 	e.mu.Unlock()
 	defer func() {
 		e.mu.Lock()
-		e.runDone, e.runCancel = nil, nil
+		e.life.runDone, e.life.runCancel = nil, nil
 		e.mu.Unlock()
 		close(done)
 	}()
@@ -90,7 +90,7 @@ func (e *Emitter) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	e.mu.Lock()
-	e.runCancel = cancel
+	e.life.runCancel = cancel
 	e.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, s := range e.sinks {
@@ -157,21 +157,21 @@ func (e *Emitter) roundSink(ctx context.Context, s *sink) (bool, error) {
 // Close, Emit returns ErrClosed. It does not close the store.
 func (e *Emitter) Close(ctx context.Context) error {
 	e.mu.Lock()
-	if e.closing {
+	if e.life.closing {
 		e.mu.Unlock()
 		return nil
 	}
-	e.closing = true
+	e.life.closing = true
 	close(e.stop)
-	runDone := e.runDone
+	runDone := e.life.runDone
 	e.mu.Unlock()
 	if runDone != nil {
 		select {
 		case <-runDone:
 		case <-ctx.Done():
 			e.mu.Lock()
-			if e.runCancel != nil {
-				e.runCancel()
+			if e.life.runCancel != nil {
+				e.life.runCancel()
 			}
 			e.mu.Unlock()
 			<-runDone
@@ -181,7 +181,7 @@ func (e *Emitter) Close(ctx context.Context) error {
 	e.bg.Wait() // Emit starts no more background work once closing
 	perr := e.persist(context.WithoutCancel(ctx))
 	e.mu.Lock()
-	e.closed = true
+	e.life.closed = true
 	left := e.ob.count
 	e.mu.Unlock()
 	_ = e.release() // the next emitter may start (also after an error below)
@@ -197,5 +197,5 @@ func (e *Emitter) Close(ctx context.Context) error {
 func (e *Emitter) isClosed() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.closed
+	return e.life.closed
 }

@@ -54,6 +54,25 @@ var migrations = []string{
 		body BLOB NOT NULL,
 		ts_ms INTEGER NOT NULL
 	);`,
+	// 2: dead-lettered events re-queued for their sink (Redrive), one row
+	// per event; AUTOINCREMENT, so a seq is never reused below a cursor.
+	`CREATE TABLE emitter_redrive (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		sink TEXT NOT NULL,
+		ts_ms INTEGER NOT NULL,
+		event_id TEXT NOT NULL,
+		body BLOB NOT NULL
+	);
+	CREATE INDEX emitter_redrive_sink ON emitter_redrive (sink, seq);`,
+	// 3: custom events written in the caller's transaction (EmitTx): their
+	// seq is assigned in it, so they commit in seq order (SQLite has one
+	// writer) and a reader never sees a later one before an earlier one.
+	`CREATE TABLE emitter_txevents (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		ts_ms INTEGER NOT NULL,
+		event_id TEXT NOT NULL,
+		body BLOB NOT NULL
+	);`,
 }
 
 // seqBlock is how many custom sequence numbers are reserved at once: one

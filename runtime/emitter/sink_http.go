@@ -3,9 +3,13 @@ package emitter
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dotdo/events/internal/wire"
@@ -32,15 +36,59 @@ func (httpSink) prepare(b *batch) {
 	b.body = wire.AppendBatch(b.body[:0], b.pub.ID, b.raw)
 }
 
-// Send POSTs the body prepare built as one batch.
+// Send POSTs the body prepare built as one batch. When the ingest answers
+// 400 naming the index of the event it refuses ({"index": n} in its JSON
+// error), that event is set aside and the others are sent again at once,
+// as a batch of their own (another batchId): the error then lists what was
+// rejected (DeliveryError.Rejected) and the others count as delivered.
 func (s httpSink) Send(ctx context.Context, pb *Batch) error {
-	e, b := s.e, pb.prep
+	b := pb.prep
 	if b == nil {
 		return &DeliveryError{Sink: "http", Permanent: true, Msg: "not a batch of this emitter"}
 	}
+	err := s.post(ctx, b.body)
+	var de *DeliveryError
+	if !errors.As(err, &de) || de.named < 1 || de.named > b.len() || b.len() < 2 {
+		return err
+	}
+	first := de
+	keep := make([]int, b.len()) // the original indexes of what is sent
+	for i := range keep {
+		keep[i] = i
+	}
+	var rejected []int
+	id, raw := pb.ID, make([][]byte, 0, b.len())
+	for {
+		i := de.named - 1
+		rejected = append(rejected, keep[i])
+		keep = slices.Delete(keep, i, i+1)
+		if len(keep) == 0 {
+			first.Rejected = nil // every event: the whole batch
+			return first
+		}
+		raw = raw[:0]
+		for _, i := range keep {
+			raw = append(raw, b.raw[i])
+		}
+		id += "-x" + strconv.Itoa(rejected[len(rejected)-1])
+		err = s.post(ctx, wire.AppendBatch(nil, id, raw))
+		if err == nil {
+			slices.Sort(rejected)
+			first.Rejected, first.Permanent = rejected, false
+			return first
+		}
+		if !errors.As(err, &de) || de.named < 1 || de.named > len(keep) {
+			return err // the whole batch again, later
+		}
+	}
+}
+
+// post POSTs one batch body.
+func (s httpSink) post(ctx context.Context, body []byte) error {
+	e := s.e
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(b.body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(body))
 	if err != nil {
 		return &DeliveryError{Sink: "http", Permanent: false, Msg: "cannot build request for " + e.cfg.redacted}
 	}
@@ -78,6 +126,14 @@ func (s httpSink) Send(ctx context.Context, pb *Batch) error {
 		Status:    resp.StatusCode,
 		Permanent: !transientStatus(resp.StatusCode),
 		Msg:       e.red.clean(msg),
+	}
+	if resp.StatusCode == http.StatusBadRequest {
+		var named struct {
+			Index *int `json:"index"`
+		}
+		if json.Unmarshal(head, &named) == nil && named.Index != nil && *named.Index >= 0 {
+			de.named = *named.Index + 1
+		}
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		de.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), e.cfg.Now())

@@ -16,6 +16,13 @@ import (
 // meet a change's (bookmark) number: still 20 digits, still unique per store.
 const customLakeSeq uint64 = 10_000_000_000_000_000_000
 
+// redriveLakeSeq offsets the sequence numbers of re-queued dead letters the
+// same way, above every custom event's.
+const redriveLakeSeq uint64 = 15_000_000_000_000_000_000
+
+// txLakeSeq offsets the sequence numbers of events of EmitTx.
+const txLakeSeq uint64 = 17_000_000_000_000_000_000
+
 // lakeSink writes batches to a bucket as JSON Lines objects.
 type lakeSink struct {
 	e *Emitter
@@ -31,15 +38,20 @@ func (lakeSink) prepare(b *batch) {
 	b.evs = b.evs[:0]
 	for i, it := range b.items {
 		seq := it.seq
-		if b.src == srcCustom {
+		switch b.src {
+		case srcCustom:
 			seq += customLakeSeq
+		case srcRedrive:
+			seq += redriveLakeSeq
+		case srcTx:
+			seq += txLakeSeq
 		}
 		b.evs = append(b.evs, lakewrite.EncodedEvent{TS: time.UnixMilli(it.tsMs).UTC(), Seq: seq, JSON: b.raw[i]})
 	}
 }
 
 // Send writes b to the bucket, one object per UTC hour of the events' own
-// ts, under keys that are the same on every retry (lake.WriteEvents).
+// ts, under keys that are the same on every retry (lakewrite.WriteEvents).
 func (s lakeSink) Send(ctx context.Context, pb *Batch) error {
 	b := pb.prep
 	if b == nil {

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/emitter"
 )
 
@@ -199,4 +201,147 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestRedrive: dead letters re-queued with Redrive go again to the sink
+// that rejected them, only to it, with their own ids; once fixed, the sink
+// takes them and the dead letters are gone. Unknown ids change nothing.
+func TestRedrive(t *testing.T) {
+	ctx := context.Background()
+	in := newIngest(t)
+	store := openStore(t)
+	ms := &memSink{name: "mem", poison: "poison"}
+	opts := emitter.Options{Endpoint: in.URL, Sinks: []emitter.Sink{ms}, Logger: discardLogger()}
+	em, err := emitter.New(store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var poisonIDs []string
+	for n := range 6 {
+		typ := "user.action"
+		if n%3 == 1 {
+			typ = "poison.pill"
+		}
+		mustEmit(t, em, custom(typ, n))
+	}
+	if err := em.Flush(ctx); !errors.Is(err, emitter.ErrDeadLettered) {
+		t.Fatalf("flush: %v", err)
+	}
+	dead, err := em.DeadLetters(ctx, 0)
+	if err != nil || len(dead) != 1 || dead[0].Events != 2 {
+		t.Fatalf("dead letters %+v: %v", dead, err)
+	}
+	if _, err := em.Redrive(ctx, dead[0].ID+100); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("redrive of an unknown dead letter: %v", err)
+	}
+	// Still poisoned: rejected again, dead-lettered again (as "redrive").
+	if n, err := em.Redrive(ctx); err != nil || n != 2 {
+		t.Fatalf("redrive: %d, %v", n, err)
+	}
+	if err := em.Flush(ctx); !errors.Is(err, emitter.ErrDeadLettered) {
+		t.Fatalf("flush of still poisoned events: %v", err)
+	}
+	dead, err = em.DeadLetters(ctx, 0)
+	if err != nil || len(dead) != 1 || dead[0].Events != 2 || dead[0].Source != "redrive" {
+		t.Fatalf("dead letters after a failed redrive %+v: %v", dead, err)
+	}
+	// Fixed (and restarted): Redrive delivers them.
+	if err := em.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms.mu.Lock()
+	ms.poison = ""
+	ms.mu.Unlock()
+	em, err = emitter.New(store, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Close(ctx)
+	if n, err := em.Redrive(ctx, dead[0].ID); err != nil || n != 2 {
+		t.Fatalf("redrive: %d, %v", n, err)
+	}
+	if err := em.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := ms.events()
+	for _, ev := range got {
+		if ev.Type == "poison.pill" {
+			poisonIDs = append(poisonIDs, ev.ID)
+		}
+	}
+	if len(got) != 6 || len(poisonIDs) != 2 || poisonIDs[0] != em.StoreID()+"-e2" || poisonIDs[1] != em.StoreID()+"-e5" {
+		t.Fatalf("the sink has %d events, poison ids %v", len(got), poisonIDs)
+	}
+	if dead, err := em.DeadLetters(ctx, 0); err != nil || len(dead) != 0 {
+		t.Fatalf("dead letters left: %+v, %v", dead, err)
+	}
+	if n := len(in.events()); n != 6 {
+		t.Fatalf("HTTP got %d events, want each once", n)
+	}
+	var left int
+	if err := cdcx.Store(store).QueryRowContext(ctx, `SELECT count(*) FROM emitter_redrive`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("redrive queue keeps %d rows: %v", left, err)
+	}
+}
+
+// scriptedSink answers each Send with the next error of its script (nil
+// once the script is used up).
+type scriptedSink struct {
+	mu     sync.Mutex
+	script []error
+	sends  int
+}
+
+func (s *scriptedSink) Name() string { return "scripted" }
+
+func (s *scriptedSink) Send(ctx context.Context, b *emitter.Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sends++
+	if len(s.script) == 0 {
+		return nil
+	}
+	err := s.script[0]
+	s.script = s.script[1:]
+	return err
+}
+
+// TestUserSinkErrors: a user sink's DeliveryError decides: RetryAfter sets
+// the next attempt, Permanent sets the whole batch aside; the emitter names
+// the sink in it.
+func TestUserSinkErrors(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	ss := &scriptedSink{script: []error{
+		&emitter.DeliveryError{RetryAfter: 30 * time.Second, Msg: "slow down"},
+		&emitter.DeliveryError{Permanent: true, Msg: "never"},
+	}}
+	em, err := emitter.New(openStore(t), emitter.Options{Sinks: []emitter.Sink{ss}, Now: clk.Now,
+		Jitter: func() time.Duration { return 0 }, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Close(ctx)
+	mustEmit(t, em, custom("user.action", 1))
+	var de *emitter.DeliveryError
+	if err := em.Flush(ctx); !errors.As(err, &de) || de.Sink != "scripted" || de.Permanent {
+		t.Fatalf("first flush: %v", err)
+	}
+	if next := em.Stats().Sinks["scripted"].NextAttempt; !next.Equal(clk.Now().Add(30 * time.Second)) {
+		t.Fatalf("next attempt %v, want Retry-After 30s", next)
+	}
+	if err := em.Flush(ctx); !errors.Is(err, emitter.ErrDeadLettered) {
+		t.Fatalf("second flush: %v", err)
+	}
+	mustEmit(t, em, custom("user.action", 2))
+	if err := em.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := em.Stats().Sinks["scripted"]
+	ss.mu.Lock()
+	sends := ss.sends
+	ss.mu.Unlock()
+	if st.DeadLettered != 1 || st.Delivered != 1 || st.Attempt != 0 || sends != 3 {
+		t.Fatalf("stats %+v after %d sends", st, sends)
+	}
 }

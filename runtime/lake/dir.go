@@ -26,27 +26,11 @@ const maxDirSegment = 255 - max(len(metaSuffix), len(metaDirSuffix))
 // lockStripes is the number of locks that serialise writers of one key.
 const lockStripes = 64
 
-// dirBucket is a Bucket in a local folder: the object at key "a/b.jsonl" is
-// the file "a/b.jsonl" under the folder, so tools such as DuckDB can read the
-// lake directly.
-//
-// Put writes a hidden temporary file (".lake-tmp-*") next to the target,
-// syncs it and renames it over the target, so readers see the old or the new
-// content, never a part. Content type and metadata live in a sidecar file
-// under the hidden folder ".lake/meta/" (named after the key, ending in
-// ".meta"), which globs such as "events/**/*.jsonl" never match and List
-// never returns. A sidecar is used only while it records the object's size
-// and modification time, so after a crash between the two renames, or an
-// object replaced by another program, Get returns the object without
-// metadata rather than with metadata that is not its own.
-//
-// A local folder cannot hold an object "a" and an object "a/b" at once: such
-// a Put fails with ErrConflict. Key segments may not start with ".lake" and
-// may be at most 250 bytes; on case-insensitive file systems keys differing
-// only in case are one object. Writers of one key in one dirBucket are
-// serialised; Puts to one key from separate processes at once may leave the
-// object without its metadata. Temporary files left by a crash are never
-// listed; they may be deleted.
+// dirBucket is the Bucket of Dir (see there). A sidecar is used only while
+// it records the object's size and modification time, so after a crash
+// between the two renames of a Put, or an object replaced by another
+// program, Get returns the object without metadata rather than with
+// metadata that is not its own.
 type dirBucket struct {
 	root  string
 	err   error
@@ -112,6 +96,9 @@ func (d *dirBucket) Put(ctx context.Context, key string, body io.ReadSeeker, opt
 	}
 	if _, err := body.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("lake: dir: put %q: rewind body: %w", key, err)
+	}
+	if err := d.keyLinks(key, false); err != nil {
+		return d.putError(key, err)
 	}
 	target := d.objectPath(key)
 	if fi, err := os.Lstat(target); err == nil && fi.IsDir() {
@@ -188,12 +175,18 @@ func (d *dirBucket) Get(ctx context.Context, key string) (*Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := d.keyLinks(key, true); err != nil {
+		return nil, fmt.Errorf("lake: dir: get %q: %w", key, err)
+	}
 	mu := d.lock(key)
 	mu.RLock()
 	defer mu.RUnlock()
 	f, err := os.Open(d.objectPath(key))
 	if err != nil {
 		if notExist(err) {
+			if perr := d.rootProblem(); perr != nil {
+				return nil, fmt.Errorf("lake: dir: get %q: %w", key, perr)
+			}
 			return nil, fmt.Errorf("%w: %q", ErrNotFound, key)
 		}
 		return nil, fmt.Errorf("lake: dir: get %q: %w", key, err)
@@ -234,6 +227,9 @@ func (d *dirBucket) Delete(ctx context.Context, key string) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if err := d.keyLinks(key, false); err != nil {
+		return fmt.Errorf("lake: dir: delete %q: %w", key, err)
 	}
 	target := d.objectPath(key)
 	removed, err := d.remove(key, target)
@@ -335,8 +331,15 @@ func (d *dirBucket) lock(key string) *sync.RWMutex {
 }
 
 // putError wraps err, reporting a file where a folder is needed (or the
-// reverse) as ErrConflict.
+// reverse) inside the root as ErrConflict; an unusable root is an
+// environment error.
 func (d *dirBucket) putError(key string, err error) error {
+	if errors.Is(err, ErrOutsideRoot) {
+		return fmt.Errorf("lake: dir: put %q: %w", key, err)
+	}
+	if perr := d.rootProblem(); perr != nil {
+		return fmt.Errorf("lake: dir: put %q: %w", key, perr)
+	}
 	if isConflict(err) {
 		return fmt.Errorf("%w: dir: put %q: a folder of the key is an object, or the key is a folder: %w", ErrConflict, key, err)
 	}

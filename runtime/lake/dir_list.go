@@ -40,6 +40,12 @@ func (d *dirBucket) List(ctx context.Context, prefix string, opts ListOptions) (
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
 		dirKey, namePrefix = prefix[:i+1], prefix[i+1:]
 	}
+	if err := d.noLinks(strings.TrimSuffix(dirKey, "/"), true); err != nil {
+		return ListPage{}, fmt.Errorf("lake: dir: list %q: %w", prefix, err)
+	}
+	if err := d.rootProblem(); err != nil {
+		return ListPage{}, fmt.Errorf("lake: dir: list %q: %w", prefix, err)
+	}
 	if err := w.walk(dirKey, namePrefix); err != nil {
 		return ListPage{}, fmt.Errorf("lake: dir: list %q: %w", prefix, err)
 	}
@@ -66,7 +72,6 @@ type dirWalker struct {
 type dirEntry struct {
 	name, sortKey string
 	isDir         bool
-	path          string
 	de            fs.DirEntry
 }
 
@@ -94,7 +99,7 @@ func (w *dirWalker) walk(dirKey, namePrefix string) error {
 		if key <= w.startAfter {
 			continue
 		}
-		info, err := fileInfo(e.path, e.de)
+		info, err := fileInfo(e.de)
 		if err != nil {
 			if notExist(err) {
 				continue // deleted meanwhile
@@ -131,7 +136,7 @@ func (w *dirWalker) readDir(dirKey, namePrefix string) ([]dirEntry, error) {
 		if strings.HasPrefix(name, reservedPrefix) || !strings.HasPrefix(name, namePrefix) {
 			continue
 		}
-		e := dirEntry{name: name, sortKey: name, isDir: de.IsDir(), path: filepath.Join(dir, name), de: de}
+		e := dirEntry{name: name, sortKey: name, isDir: de.IsDir(), de: de}
 		if e.isDir {
 			// Every key in the folder starts with sub: skip the folder when
 			// StartAfter is past all of them.
@@ -147,17 +152,14 @@ func (w *dirWalker) readDir(dirKey, namePrefix string) ([]dirEntry, error) {
 	return entries, nil
 }
 
-// fileInfo returns the file information of a regular file entry, following a
-// symbolic link; nil for anything else (symbolic links to folders are not
-// followed, so a listing never loops).
-func fileInfo(path string, de fs.DirEntry) (fs.FileInfo, error) {
-	var info fs.FileInfo
-	var err error
+// fileInfo returns the file information of a regular file entry; nil for
+// anything else. Symbolic links are not objects of the bucket (it never
+// follows them: they may lead outside its folder), so they are not listed.
+func fileInfo(de fs.DirEntry) (fs.FileInfo, error) {
 	if de.Type()&fs.ModeSymlink != 0 {
-		info, err = os.Stat(path)
-	} else {
-		info, err = de.Info()
+		return nil, nil
 	}
+	info, err := de.Info()
 	if err != nil {
 		return nil, err
 	}
