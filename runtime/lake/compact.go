@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -17,11 +18,14 @@ import (
 
 // CompactOptions say what Compact compacts.
 type CompactOptions struct {
-	// Before is required: Compact compacts the hours and days that end at
-	// or before it. Leave time for late events, e.g. time.Now().Add(-2 *
-	// time.Hour); a later event of a compacted hour is still read and the
-	// next Compact folds it in.
+	// Before: Compact compacts the hours and days that end at or before
+	// it. Leave time for late events, e.g. time.Now().Add(-2 * time.Hour);
+	// a later event of a compacted hour is still read and the next Compact
+	// folds it in. Set Before or Age.
 	Before time.Time
+	// Age, when Before is zero, sets Before to Age before the time of each
+	// run (what CompactEvery needs).
+	Age time.Duration
 	// ObjectBytes bounds each output object: the most bytes of events (as
 	// JSON) one Parquet object holds before Compact starts the next
 	// (default 64 MiB; the object itself is ~10-50× smaller). Compact's
@@ -30,6 +34,9 @@ type CompactOptions struct {
 	// Progress, when set, is called after each partition with its folder
 	// and the totals so far (for a command that shows progress).
 	Progress func(folder string, total CompactResult)
+	// Done, when set, is called by CompactEvery after each run with its
+	// result and error; without it CompactEvery logs errors with slog.
+	Done func(CompactResult, error)
 }
 
 // CompactResult counts what Compact did.
@@ -73,13 +80,18 @@ func Compact(ctx context.Context, b Bucket, opts CompactOptions) (CompactResult,
 	switch {
 	case b == nil:
 		return res, fmt.Errorf("%w: compact: nil bucket", ErrInvalidOptions)
-	case opts.Before.IsZero():
-		return res, fmt.Errorf("%w: compact: Before is required", ErrInvalidOptions)
+	case opts.Before.IsZero() && opts.Age <= 0:
+		return res, fmt.Errorf("%w: compact: set Before or a positive Age", ErrInvalidOptions)
+	case !opts.Before.IsZero() && opts.Age != 0:
+		return res, fmt.Errorf("%w: compact: set Before or Age, not both", ErrInvalidOptions)
 	case opts.ObjectBytes < 0:
 		return res, fmt.Errorf("%w: compact: ObjectBytes %d is negative", ErrInvalidOptions, opts.ObjectBytes)
 	}
 	if opts.ObjectBytes == 0 {
 		opts.ObjectBytes = defaultObjectBytes
+	}
+	if opts.Before.IsZero() {
+		opts.Before = time.Now().Add(-opts.Age)
 	}
 	if err := EnsurePlaceholders(ctx, b); err != nil {
 		return res, err
@@ -118,6 +130,43 @@ func Compact(ctx context.Context, b Bucket, opts CompactOptions) (CompactResult,
 		errs = append(errs, err)
 	}
 	return res, errors.Join(errs...)
+}
+
+// CompactEvery runs Compact with opts at once and then every interval,
+// until ctx ends, for a long-running service that compacts its lake without
+// cron. opts must set Age (not Before): each run compacts what is older than
+// Age then. A failed run does not stop the loop: its error goes to
+// opts.Done, or to slog's default logger. It returns ctx's error; bad
+// options give an error matching ErrInvalidOptions at once.
+func CompactEvery(ctx context.Context, b Bucket, interval time.Duration, opts CompactOptions) error {
+	switch {
+	case b == nil:
+		return fmt.Errorf("%w: compact: nil bucket", ErrInvalidOptions)
+	case interval <= 0:
+		return fmt.Errorf("%w: compact: interval %v is not positive", ErrInvalidOptions, interval)
+	case !opts.Before.IsZero() || opts.Age <= 0:
+		return fmt.Errorf("%w: compact: CompactEvery needs a positive Age and no Before", ErrInvalidOptions)
+	case opts.ObjectBytes < 0:
+		return fmt.Errorf("%w: compact: ObjectBytes %d is negative", ErrInvalidOptions, opts.ObjectBytes)
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		res, err := Compact(ctx, b, opts)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if opts.Done != nil {
+			opts.Done(res, err)
+		} else if err != nil {
+			slog.Warn("lake: compaction failed", "error", err, "partitions", res.Partitions)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
 }
 
 // EnsurePlaceholders stores the lake's empty placeholder objects (see

@@ -178,8 +178,10 @@ func TestCompactCorrupt(t *testing.T) {
 	if n := len(eventSet(t, b, day1)); n != total/2 {
 		t.Errorf("%d events, want %d", n, total/2)
 	}
-	if _, err := lake.Compact(context.Background(), b, lake.CompactOptions{}); !errors.Is(err, lake.ErrInvalidOptions) {
-		t.Errorf("no Before: %v", err)
+	for _, o := range []lake.CompactOptions{{}, {Age: -time.Hour}, {Before: time.Now(), Age: time.Hour}, {Age: time.Hour, ObjectBytes: -1}} {
+		if _, err := lake.Compact(context.Background(), b, o); !errors.Is(err, lake.ErrInvalidOptions) {
+			t.Errorf("%+v: %v", o, err)
+		}
 	}
 }
 
@@ -212,5 +214,43 @@ func TestCompactConcurrent(t *testing.T) {
 				t.Fatalf("%d events after a third Compact, want %d", len(after), total)
 			}
 		})
+	}
+}
+
+// TestCompactEvery: the loop compacts at once and on every tick, reports
+// each run, and ends with its context; bad options are refused.
+func TestCompactEvery(t *testing.T) {
+	b := lake.Dir(t.TempDir())
+	total := compactLake(t, b)
+	ctx, cancel := context.WithCancel(context.Background())
+	runs := make(chan lake.CompactResult, 100)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- lake.CompactEvery(ctx, b, time.Millisecond, lake.CompactOptions{Age: time.Hour, Done: func(r lake.CompactResult, err error) {
+			if err != nil {
+				t.Error(err)
+			}
+			runs <- r
+		}})
+	}()
+	first := <-runs
+	second := <-runs
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("CompactEvery returned %v", err)
+	}
+	if first.Partitions != 2 || second.Partitions != 0 {
+		t.Errorf("runs %+v, %+v", first, second)
+	}
+	if n := len(eventSet(t, b, lake.Selection{})); n != total {
+		t.Errorf("%d events, want %d", n, total)
+	}
+	for _, c := range []struct {
+		every time.Duration
+		opts  lake.CompactOptions
+	}{{0, lake.CompactOptions{Age: time.Hour}}, {time.Second, lake.CompactOptions{}}, {time.Second, lake.CompactOptions{Before: time.Now()}}} {
+		if err := lake.CompactEvery(context.Background(), b, c.every, c.opts); !errors.Is(err, lake.ErrInvalidOptions) {
+			t.Errorf("%v %+v: %v", c.every, c.opts, err)
+		}
 	}
 }
