@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -251,6 +254,76 @@ func TestCompactEvery(t *testing.T) {
 	}{{0, lake.CompactOptions{Age: time.Hour}}, {time.Second, lake.CompactOptions{}}, {time.Second, lake.CompactOptions{Before: time.Now()}}} {
 		if err := lake.CompactEvery(context.Background(), b, c.every, c.opts); !errors.Is(err, lake.ErrInvalidOptions) {
 			t.Errorf("%v %+v: %v", c.every, c.opts, err)
+		}
+	}
+}
+
+// killEnv names the lake folder a re-executed test binary compacts (see
+// TestCompactKilled).
+const killEnv = "LAKE_COMPACT_KILL_DIR"
+
+// TestCompactKilledChild is the child of TestCompactKilled: it compacts the
+// lake in $LAKE_COMPACT_KILL_DIR until it is killed. Without the variable
+// it does nothing.
+func TestCompactKilledChild(t *testing.T) {
+	dir := os.Getenv(killEnv)
+	if dir == "" {
+		t.Skip("run by TestCompactKilled")
+	}
+	if _, err := lake.Compact(context.Background(), lake.Dir(dir), lake.CompactOptions{Before: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), ObjectBytes: 3000}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCompactKilled: a Compact killed (SIGKILL) at a random moment leaves
+// every event readable exactly once, and the next Compact finishes the job
+// with the same events.
+func TestCompactKilled(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 6 {
+		dir := t.TempDir()
+		b := lake.Dir(dir)
+		for d := range 3 {
+			day := time.Date(2024, 2, 1+d, 0, 0, 0, 0, time.UTC)
+			for i := 0; i < 40; i++ {
+				hour := day.Add(time.Duration(i%6) * time.Hour)
+				var lines []string
+				for j := range 10 {
+					lines = append(lines, fmt.Sprintf(`{"type":"t","ts":%q,"do":{"id":"s%d"},"id":"%d-%d-%d","doc":{"x":%q}}`,
+						wire.FormatTime(hour.Add(time.Duration(j)*time.Second)), i%5, d, i, j, strings.Repeat("y", 50)))
+				}
+				put(t, b, lakeformat.StoreKey(hour, fmt.Sprintf("s%d", i%5), hour.UnixMilli(), uint64(i), "0000000000000000"), strings.Join(lines, "\n")+"\n", lake.PutOptions{})
+			}
+		}
+		before := eventSet(t, b, lake.Selection{})
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCompactKilledChild$")
+		cmd.Env = append(os.Environ(), killEnv+"="+dir)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond) // a random moment, not an assertion
+		_ = cmd.Process.Kill()
+		state := cmd.Wait()
+		parquet := 0
+		for _, k := range listKeys(t, b, "events/") {
+			if strings.HasSuffix(k, ".parquet") {
+				parquet++
+			}
+		}
+		t.Logf("round %d: child %v, %d Parquet objects", round, state, parquet)
+		if after := eventSet(t, b, lake.Selection{}); !maps.Equal(before, after) {
+			t.Fatalf("round %d: %d events after the kill, want %d", round, len(after), len(before))
+		}
+		if _, err := lake.Compact(context.Background(), b, lake.CompactOptions{Before: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+			t.Fatal(err)
+		}
+		if after := eventSet(t, b, lake.Selection{}); !maps.Equal(before, after) {
+			t.Fatalf("round %d: %d events after the next Compact, want %d", round, len(after), len(before))
+		}
+		for _, k := range listKeys(t, b, "events/") {
+			if !strings.HasSuffix(k, ".parquet") || strings.Count(k, "/") != 4 {
+				t.Errorf("round %d: %s left after the next Compact", round, k)
+			}
 		}
 	}
 }
