@@ -39,7 +39,7 @@ func Build(opts Options) (string, error) {
 	if opts.Limit < 0 {
 		return "", invalid("Limit", "%d is negative (0 means no limit)", opts.Limit)
 	}
-	q := "SELECT *\nFROM " + src.sql() + " AS e" + w.sql() + "\nORDER BY " + order
+	q := "SELECT *\nFROM " + src.sqlWhere(w.conds) + " AS e" + "\nORDER BY " + order
 	if opts.Limit > 0 {
 		q += fmt.Sprintf("\nLIMIT %d", opts.Limit)
 	}
