@@ -127,7 +127,7 @@ func compacted(b *testing.B, src string) string {
 }
 
 // qualify matches the de-duplication clause of Source's SQL.
-var qualify = regexp.MustCompile(`(?s)\n  QUALIFY CASE .*? END\)`)
+var qualify = regexp.MustCompile(`(?s)\n  WINDOW w AS .*? END\)`)
 
 // noDedupe returns q without Source's de-duplication (to measure its cost).
 func noDedupe(b *testing.B, q string) string {
@@ -184,11 +184,17 @@ func BenchmarkCompactBenchLake(b *testing.B) {
 	after := compacted(b, before)
 	day := &DateRange{Start: at("2025-01-05T00:00:00.000Z"), End: at("2025-01-05T23:59:59.999Z")}
 	compareLakes(b, before, after, map[string]func(string) (string, error){
-		"History/one-document":           func(r string) (string, error) { return History(HistoryOptions{Root: r, Collection: "users", DocID: "doc-42"}) },
-		"History/one-document-one-store": func(r string) (string, error) { return History(HistoryOptions{Root: r, DOID: "store-03", Collection: "users", DocID: "doc-42"}) },
-		"Latency/all":                    func(r string) (string, error) { return Latency(LatencyOptions{Root: r}) },
-		"Build/one-day":                  func(r string) (string, error) { return Build(Options{Root: r, DateRange: day}) },
-		"PITRRange/one-store-1000":       func(r string) (string, error) { return PITRRange(PITROptions{Root: r, DOID: "store-03", StartBookmark: bm(10000), EndBookmark: bm(11000)}) },
+		"History/one-document": func(r string) (string, error) {
+			return History(HistoryOptions{Root: r, Collection: "users", DocID: "doc-42"})
+		},
+		"History/one-document-one-store": func(r string) (string, error) {
+			return History(HistoryOptions{Root: r, DOID: "store-03", Collection: "users", DocID: "doc-42"})
+		},
+		"Latency/all":   func(r string) (string, error) { return Latency(LatencyOptions{Root: r}) },
+		"Build/one-day": func(r string) (string, error) { return Build(Options{Root: r, DateRange: day}) },
+		"PITRRange/one-store-1000": func(r string) (string, error) {
+			return PITRRange(PITROptions{Root: r, DOID: "store-03", StartBookmark: bm(10000), EndBookmark: bm(11000)})
+		},
 	})
 }
 
@@ -280,9 +286,13 @@ func BenchmarkCompactSmallObjects(b *testing.B) {
 	na, oa := dirBytes(b, after)
 	b.Logf("small-objects lake: %d objects, %d bytes; compacted: %d objects, %d bytes (%.1fx smaller)", ob, nb, oa, na, float64(nb)/float64(na))
 	compareLakes(b, before, after, map[string]func(string) (string, error){
-		"Build/all":         func(r string) (string, error) { return Build(Options{Root: r}) },
-		"Latency/all":       func(r string) (string, error) { return Latency(LatencyOptions{Root: r}) },
-		"History/one-doc":   func(r string) (string, error) { return History(HistoryOptions{Root: r, Collection: "users", DocID: "u7"}) },
-		"History/one-store": func(r string) (string, error) { return History(HistoryOptions{Root: r, DOID: "tenant-042", Collection: "users", DocID: "u7"}) },
+		"Build/all":   func(r string) (string, error) { return Build(Options{Root: r}) },
+		"Latency/all": func(r string) (string, error) { return Latency(LatencyOptions{Root: r}) },
+		"History/one-doc": func(r string) (string, error) {
+			return History(HistoryOptions{Root: r, Collection: "users", DocID: "u7"})
+		},
+		"History/one-store": func(r string) (string, error) {
+			return History(HistoryOptions{Root: r, DOID: "tenant-042", Collection: "users", DocID: "u7"})
+		},
 	})
 }

@@ -168,7 +168,8 @@ func (s *source) fileConds(level int) []string {
 func (s *source) sql() string { return s.sqlWhere(nil) }
 
 // sqlWhere renders the subquery, keeping only the rows that pass conds
-// (conditions over its columns, ts a UTC TIMESTAMP).
+// (conditions over its columns, ts a UTC TIMESTAMP, that use only the
+// columns compacted objects keep flat: parquetFlat).
 //
 // It reads the JSON Lines objects of hour folders and the Parquet objects
 // of compacted hour and day folders (package internal/lakeparquet) and
@@ -181,7 +182,20 @@ func (s *source) sql() string { return s.sqlWhere(nil) }
 // alike).
 func (s *source) sqlWhere(conds []string) string {
 	var b strings.Builder
-	b.WriteString("(SELECT * EXCLUDE (\"_src\", \"_line\") FROM (\n")
+	// The members a compacted row keeps in its json column are read from
+	// it after the de-duplication, and only when a query uses them.
+	var rest []Column
+	var cols []string
+	for _, c := range s.columns {
+		q := quoteIdent(c.Name)
+		if _, ok := parquetFlat[c.Name]; ok {
+			cols = append(cols, q)
+		} else {
+			rest = append(rest, c)
+			cols = append(cols, `CASE WHEN "__events_json" IS NULL THEN `+q+` ELSE "__events_x".`+q+" END AS "+q)
+		}
+	}
+	b.WriteString("(SELECT " + strings.Join(cols, ", ") + "\nFROM (SELECT *, from_json(\"__events_json\", " + structure(rest) + ") AS \"__events_x\" FROM (\n")
 	b.WriteString(s.jsonlSQL(conds))
 	for _, level := range []int{4, 3} {
 		b.WriteString("\n  UNION ALL BY NAME\n")
@@ -189,9 +203,13 @@ func (s *source) sqlWhere(conds []string) string {
 		b.WriteString("\n  UNION ALL BY NAME\n")
 		b.WriteString(s.parquetSQL(level, conds, true))
 	}
-	b.WriteString(")\n  QUALIFY CASE WHEN id IS NULL AND \"_line\" IS NULL THEN TRUE\n" +
-		"    ELSE row_number() OVER (PARTITION BY coalesce(id, '~' || \"_src\" || '#' || \"_line\")) = 1\n" +
-		"      AND (id IS NOT NULL OR NOT bool_or(\"_line\" IS NULL) OVER (PARTITION BY \"_src\")) END)")
+	// One window: an id's rows, or the rows of one object an event without
+	// id was first stored in (its JSON Lines lines, "__events_line" NULL, sort
+	// first; its compacted copies follow by line).
+	b.WriteString(")\n  WINDOW w AS (PARTITION BY coalesce(id, '~' || \"__events_src\") ORDER BY \"__events_line\" NULLS FIRST)\n" +
+		"  QUALIFY CASE WHEN id IS NOT NULL THEN row_number() OVER w = 1\n" +
+		"    WHEN \"__events_line\" IS NULL THEN TRUE\n" +
+		"    ELSE first_value(\"__events_line\") OVER w IS NOT NULL AND \"__events_line\" IS DISTINCT FROM lag(\"__events_line\") OVER w END))")
 	return b.String()
 }
 
@@ -207,7 +225,7 @@ func whereSQL(conds []string) string {
 // lakeparquet's src column holds it.
 const srcExpr = "right(parse_dirpath(filename), " + "13" + ") || '/' || parse_filename(filename)"
 
-// jsonlSQL reads the JSON Lines objects: one row per line, "_src" the
+// jsonlSQL reads the JSON Lines objects: one row per line, "__events_src" the
 // object of an event without an id.
 func (s *source) jsonlSQL(conds []string) string {
 	inner := s.fileConds(4)
@@ -219,7 +237,7 @@ func (s *source) jsonlSQL(conds []string) string {
 	}
 	var b strings.Builder
 	b.WriteString("  SELECT * FROM (SELECT * EXCLUDE (filename) REPLACE (timezone('UTC', ts) AS ts),\n")
-	b.WriteString("    CASE WHEN id IS NULL THEN " + srcExpr + " END AS \"_src\", CAST(NULL AS BIGINT) AS \"_line\"\n")
+	b.WriteString("    CASE WHEN id IS NULL THEN " + srcExpr + " END AS \"__events_src\", CAST(NULL AS BIGINT) AS \"__events_line\", CAST(NULL AS VARCHAR) AS \"__events_json\"\n")
 	b.WriteString("  FROM read_json(")
 	b.WriteString(literal(s.glob()))
 	b.WriteString(", format='newline_delimited', union_by_name=true, ignore_errors=true, filename=true,\n    ")
@@ -284,7 +302,7 @@ func (s *source) parquetSQL(level int, conds []string, odd bool) string {
 			outer = append(outer, `"do".id = `+literal(s.doID))
 		}
 		return "  SELECT * FROM (SELECT * REPLACE (timezone('UTC', ts) AS ts) FROM (SELECT unnest(from_json(json, " + structure(s.columns) + ")),\n" +
-			"    src AS \"_src\", line AS \"_line\"\n  FROM " + scan + whereSQL(inner) + ")" + whereSQL(outer) + ")" + whereSQL(conds)
+			"    src AS \"__events_src\", line AS \"__events_line\", CAST(NULL AS VARCHAR) AS \"__events_json\"\n  FROM " + scan + whereSQL(inner) + ")" + whereSQL(outer) + ")" + whereSQL(conds)
 	}
 	inner = append(inner, "NOT odd")
 	if s.bounds != nil {
@@ -293,18 +311,16 @@ func (s *source) parquetSQL(level int, conds []string, odd bool) string {
 	if s.doID != "" {
 		inner = append(inner, "do_id = "+literal(s.doID))
 	}
-	var rest []Column
 	var sel []string
 	for _, c := range s.columns {
 		if e, ok := parquetFlat[c.Name]; ok {
 			sel = append(sel, e+" AS "+quoteIdent(c.Name))
 		} else {
-			rest = append(rest, c)
-			sel = append(sel, `"_x".`+quoteIdent(c.Name)+" AS "+quoteIdent(c.Name))
+			sel = append(sel, "CAST(NULL AS "+c.Type+") AS "+quoteIdent(c.Name))
 		}
 	}
-	return "  SELECT * FROM (SELECT " + strings.Join(sel, ", ") + `, src AS "_src", line AS "_line"` +
-		"\n  FROM (SELECT *, from_json(json, " + structure(rest) + `) AS "_x"` + "\n  FROM " + scan + whereSQL(inner) + "))" + whereSQL(conds)
+	return "  SELECT * FROM (SELECT " + strings.Join(sel, ", ") + `, src AS "__events_src", line AS "__events_line", json AS "__events_json"` +
+		"\n  FROM " + scan + whereSQL(inner) + ")" + whereSQL(conds)
 }
 
 // quoteIdent quotes a column name for SQL.
