@@ -95,13 +95,17 @@ func (r *Row) Size() int {
 	return n
 }
 
-// flat names the members FromLine moves out of json into their own
-// columns. "error", "durationMs" and "success" are copied, not moved: their
-// JSON text stays as written.
-var flat = map[string]bool{
-	"type": true, "ts": true, "do": true, "id": true, "collection": true,
-	"docId": true, "bookmark": true, "method": true,
+// flatBits gives each member FromLine reads a bit (to find one written
+// twice). Those of movedBits leave json for their own columns; "error",
+// "durationMs" and "success" are copied, not moved: their JSON text stays
+// as written.
+var flatBits = map[string]uint16{
+	"type": 1, "ts": 2, "do": 4, "id": 8, "collection": 16, "docId": 32,
+	"bookmark": 64, "method": 128, "error": 256, "durationMs": 512, "success": 1024,
 }
+
+// movedBits are the flatBits of the members json does not keep.
+const movedBits = 255
 
 // FromLine turns one JSON Lines line into a row. src ("yyyy/mm/dd/hh/name")
 // and line say where it was stored; they are kept only for an event without
@@ -123,17 +127,18 @@ func FromLine(text []byte, src string, line int) (Row, error) {
 	}
 	rest := make([]byte, 0, len(text))
 	rest = append(rest, '{')
-	seen := map[string]bool{}
+	var seen uint16 // bits of flatBits
 	odd := false
 	haveType, haveTS := false, false
 	for _, m := range members {
-		if flat[m.key] || m.key == "error" || m.key == "durationMs" || m.key == "success" {
-			if seen[m.key] {
+		bit := flatBits[m.key]
+		if bit != 0 {
+			if seen&bit != 0 {
 				odd = true
 			}
-			seen[m.key] = true
+			seen |= bit
 		}
-		keep := !flat[m.key]
+		keep := bit&movedBits == 0
 		switch m.key {
 		case "type":
 			s, ok := str(m.val)
@@ -146,13 +151,14 @@ func FromLine(text []byte, src string, line int) (Row, error) {
 			if !ok {
 				return r, fmt.Errorf("%w: ts is not a string", ErrCorrupt)
 			}
-			t, err := wire.ParseTime(s)
+			t, err := time.Parse(time.RFC3339Nano, s)
 			if err != nil {
-				return r, fmt.Errorf("%w: %v", ErrCorrupt, err)
+				return r, fmt.Errorf("%w: ts %q is not an RFC 3339 time", ErrCorrupt, s)
 			}
-			full, _ := time.Parse(time.RFC3339Nano, s)
-			r.TS, haveTS = full.UTC().UnixMicro(), true
-			if t.Format(wire.TimeLayout) != s {
+			t = t.UTC()
+			r.TS, haveTS = t.UnixMicro(), true
+			var tb [32]byte
+			if len(s) != len(wire.TimeLayout) || string(t.AppendFormat(tb[:0], wire.TimeLayout)) != s {
 				odd = true
 			}
 		case "do":
@@ -253,30 +259,31 @@ func doMembers(r *Row, val []byte) bool {
 	if err != nil {
 		return false
 	}
-	seen := map[string]bool{}
+	var seen uint8
 	for _, m := range members {
-		if seen[m.key] {
-			return false
-		}
-		seen[m.key] = true
 		s, ok := str(m.val)
 		if !ok {
 			return false
 		}
+		var bit uint8
 		switch m.key {
 		case "id":
-			r.DOID = &s
+			r.DOID, bit = &s, 1
 		case "name":
-			r.DOName = &s
+			r.DOName, bit = &s, 2
 		case "class":
-			r.DOClass = &s
+			r.DOClass, bit = &s, 4
 		case "colo":
-			r.DOColo = &s
+			r.DOColo, bit = &s, 8
 		case "worker":
-			r.DOWorker = &s
+			r.DOWorker, bit = &s, 16
 		default:
 			return false
 		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
 	}
 	return r.DOID != nil
 }

@@ -1,7 +1,6 @@
 package lake
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -10,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dotdo/events/internal/lakeformat"
@@ -97,40 +97,79 @@ func Compact(ctx context.Context, b Bucket, opts CompactOptions) (CompactResult,
 		return res, err
 	}
 	c := &compactor{b: b, opts: opts, res: &res}
-	var errs []error
+	// Days are compacted by partitionWorkers at once, while the listing
+	// goes on: parsing and encoding are CPU-bound, reads and writes wait.
+	var (
+		mu    sync.Mutex
+		errs  []error
+		fatal error
+		wg    sync.WaitGroup
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	days := make(chan []ObjectInfo)
+	for range partitionWorkers {
+		wg.Go(func() {
+			for day := range days {
+				if err := c.day(ctx, day); err != nil {
+					mu.Lock()
+					if errors.Is(err, ErrCorrupt) {
+						errs = append(errs, err)
+					} else if fatal == nil {
+						fatal = err
+						cancel()
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
 	var day []ObjectInfo
 	dayKey := ""
-	flush := func() error {
+	send := func() bool {
 		if len(day) == 0 {
-			return nil
+			return true
 		}
-		err := c.day(ctx, day)
-		day = day[:0]
-		return err
+		select {
+		case days <- day:
+			day = nil
+			return true
+		case <-ctx.Done():
+			return false
+		}
 	}
+	var listErr error
 	for o, err := range listFrom(ctx, b, lakeformat.Root, "") {
 		if err != nil {
-			return res, errors.Join(append(errs, err)...)
+			listErr = err
+			break
 		}
 		if _, _, _, ok := lakeformat.Parse(o.Key); !ok {
 			continue
 		}
 		if k := o.Key[:len(lakeformat.DayPrefix(time.Time{}))]; k != dayKey {
-			if err := flush(); err != nil {
-				if !errors.Is(err, ErrCorrupt) {
-					return res, errors.Join(append(errs, err)...)
-				}
-				errs = append(errs, err)
+			if !send() {
+				break
 			}
 			dayKey = k
 		}
 		day = append(day, o)
 	}
-	if err := flush(); err != nil {
-		errs = append(errs, err)
+	send()
+	close(days)
+	wg.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if fatal != nil {
+		errs = append(errs, fatal)
+	} else if listErr != nil {
+		errs = append(errs, listErr)
 	}
 	return res, errors.Join(errs...)
 }
+
+// partitionWorkers is how many days Compact works on at once.
+const partitionWorkers = 2
 
 // CompactEvery runs Compact with opts at once and then every interval,
 // until ctx ends, for a long-running service that compacts its lake without
@@ -199,6 +238,7 @@ func EnsurePlaceholders(ctx context.Context, b Bucket) error {
 type compactor struct {
 	b    Bucket
 	opts CompactOptions
+	mu   sync.Mutex // guards res and calls of opts.Progress
 	res  *CompactResult
 }
 
@@ -291,11 +331,17 @@ func (c *compactor) partition(ctx context.Context, folder string, objs []ObjectI
 		buf, size = buf[:0], 0
 		return nil
 	}
-	for _, o := range objs {
-		if err := ctx.Err(); err != nil {
-			return fail(err)
+	fetches, stop := c.prefetch(ctx, objs)
+	defer stop()
+	for i, o := range objs {
+		f := <-fetches[i]
+		if f.err != nil {
+			return fail(f.err)
 		}
-		n, found, err := c.read(ctx, o.Key, func(r lakeparquet.Row) error {
+		if !f.found {
+			continue // another Compact removed it: its events are in that one's output
+		}
+		err := c.parse(o.Key, f.data, func(r lakeparquet.Row) error {
 			buf = append(buf, r)
 			size += int64(r.Size())
 			if size >= c.opts.ObjectBytes {
@@ -306,21 +352,19 @@ func (c *compactor) partition(ctx context.Context, folder string, objs []ObjectI
 		if err != nil {
 			return fail(err)
 		}
-		if found {
-			res.ObjectsIn++
-			res.BytesIn += n
-			done = append(done, o)
-		}
+		res.ObjectsIn++
+		res.BytesIn += int64(len(f.data))
+		done = append(done, o)
 	}
 	if err := flush(); err != nil {
 		return fail(err)
 	}
 	// Every output is stored: the inputs may go.
-	for _, o := range done {
-		if err := c.b.Delete(ctx, o.Key); err != nil {
-			return fmt.Errorf("lake: compact: delete %s: %w", o.Key, err)
-		}
+	if err := c.deleteAll(ctx, done); err != nil {
+		return err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.res.Partitions++
 	c.res.ObjectsIn += res.ObjectsIn
 	c.res.ObjectsOut += res.ObjectsOut
@@ -333,57 +377,117 @@ func (c *compactor) partition(ctx context.Context, folder string, objs []ObjectI
 	return nil
 }
 
-// read calls add with each event of the object at key, returning its size;
-// found is false when it is gone (another Compact removed it: its events
-// are in that one's output).
-func (c *compactor) read(ctx context.Context, key string, add func(lakeparquet.Row) error) (int64, bool, error) {
+// ioWorkers is how many objects Compact reads or removes at once: object
+// stores (and a folder's fsyncs) answer slowly one by one and well in
+// parallel. It also bounds the objects held in memory ahead of the one
+// being parsed.
+const ioWorkers = 16
+
+// fetched is an object's content, or why there is none.
+type fetched struct {
+	data  []byte
+	found bool
+	err   error
+}
+
+// prefetch reads objs, at most ioWorkers ahead of the consumer, each into
+// its channel (in objs's order); stop ends the reads still going.
+func (c *compactor) prefetch(ctx context.Context, objs []ObjectInfo) ([]chan fetched, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	out := make([]chan fetched, len(objs))
+	for i := range out {
+		out[i] = make(chan fetched, 1)
+	}
+	sem := make(chan struct{}, ioWorkers)
+	go func() {
+		for i, o := range objs {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				for _, ch := range out[i:] {
+					ch <- fetched{err: ctx.Err()}
+				}
+				return
+			}
+			go func() {
+				defer func() { <-sem }()
+				out[i] <- c.fetch(ctx, o.Key)
+			}()
+		}
+	}()
+	return out, cancel
+}
+
+// fetch reads the object at key; found is false when it is gone.
+func (c *compactor) fetch(ctx context.Context, key string) fetched {
 	obj, err := c.b.Get(ctx, key)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return 0, false, nil
+			return fetched{}
 		}
-		return 0, false, fmt.Errorf("lake: compact: get %s: %w", key, err)
+		return fetched{err: fmt.Errorf("lake: compact: get %s: %w", key, err)}
 	}
 	defer obj.Body.Close()
+	data, err := io.ReadAll(obj.Body)
+	if err != nil {
+		return fetched{err: fmt.Errorf("lake: compact: read %s: %w", key, err)}
+	}
+	return fetched{data: data, found: true}
+}
+
+// deleteAll removes objs, ioWorkers at a time.
+func (c *compactor) deleteAll(ctx context.Context, objs []ObjectInfo) error {
+	sem := make(chan struct{}, ioWorkers)
+	errs := make([]error, len(objs))
+	var wg sync.WaitGroup
+	for i, o := range objs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := c.b.Delete(ctx, o.Key); err != nil {
+				errs[i] = fmt.Errorf("lake: compact: delete %s: %w", o.Key, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// parse calls add with each event of the object at key, whose content is
+// data.
+func (c *compactor) parse(key string, data []byte, add func(lakeparquet.Row) error) error {
 	hour, name, _, _ := lakeformat.Parse(key)
 	if strings.HasSuffix(key, lakeformat.Parquet) {
-		data, err := io.ReadAll(obj.Body)
-		if err != nil {
-			return 0, false, fmt.Errorf("lake: compact: read %s: %w", key, err)
-		}
 		rows, err := lakeparquet.Read(data, nil)
 		if err != nil {
-			return 0, false, fmt.Errorf("%w: %s: %v", ErrCorrupt, quoteKey(key), err)
+			return fmt.Errorf("%w: %s: %v", ErrCorrupt, quoteKey(key), err)
 		}
 		for _, r := range rows {
 			if err := add(r); err != nil {
-				return 0, false, err
+				return err
 			}
 		}
-		return int64(len(data)), true, nil
+		return nil
 	}
 	src := lakeformat.HourKey(hour) + "/" + name
-	r := bufio.NewReaderSize(obj.Body, 64<<10)
-	var n int64
-	for line := 1; ; line++ {
-		text, rerr := r.ReadBytes('\n')
-		n += int64(len(text))
-		if rerr != nil && !errors.Is(rerr, io.EOF) {
-			return 0, false, fmt.Errorf("lake: compact: read %s: %w", key, rerr)
+	for line := 1; len(data) > 0; line++ {
+		text := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			text, data = data[:i], data[i+1:]
+		} else {
+			data = nil
 		}
 		if t := bytes.TrimSpace(text); len(t) > 0 {
 			row, err := lakeparquet.FromLine(t, src, line)
 			if err != nil {
-				return 0, false, fmt.Errorf("%w: %s line %d: %v", ErrCorrupt, quoteKey(key), line, err)
+				return fmt.Errorf("%w: %s line %d: %v", ErrCorrupt, quoteKey(key), line, err)
 			}
 			if err := add(row); err != nil {
-				return 0, false, err
+				return err
 			}
 		}
-		if rerr != nil {
-			return n, true, nil
-		}
 	}
+	return nil
 }
 
 // newULID returns a ULID (Crockford base32 of 48 bits of milliseconds and

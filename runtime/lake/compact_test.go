@@ -101,6 +101,7 @@ func TestCompact(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantFolders := []string{"events/2024/01/15/", "events/2024/01/16/00/", "events/2024/01/16/01/"}
+			slices.Sort(progress) // days are compacted two at a time
 			if !slices.Equal(progress, wantFolders) || res.Partitions != 3 || res.ObjectsIn != 5*7 || res.ObjectsOut != 3 || res.Events != int64(total/6*5) {
 				t.Errorf("result %+v, progress %v", res, progress)
 			}
