@@ -81,14 +81,6 @@ func (w *where) in(option, expr string, vs []string) {
 	w.add(expr + " IN (" + strings.Join(lits, ", ") + ")")
 }
 
-// sql renders the WHERE clause, or "" without conditions.
-func (w *where) sql() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return "\nWHERE " + strings.Join(w.conds, "\n  AND ")
-}
-
 // cdcColumns are the columns History and PITRRange return: the fields of
 // change events. Selecting them rather than every column also spares DuckDB
 // extracting the others from every line it reads (a quarter of the time of
