@@ -143,6 +143,11 @@ type config struct {
 // resolve applies defaults and validates.
 func (o Options) resolve() (config, error) {
 	c := config{Options: o}
+	if o.Identity.ID != "" {
+		if err := events.ValidateStoreID(o.Identity.ID); err != nil {
+			return c, fmt.Errorf("%w: Identity.ID: %w", ErrInvalidOptions, err)
+		}
+	}
 	if c.BatchSize == 0 {
 		c.BatchSize = defaultBatchSize
 	}
