@@ -220,3 +220,61 @@ func Parse(key string) (hour time.Time, name string, day, ok bool) {
 	}
 	return hour, name, day, true
 }
+
+// CompactPrefix starts the name of every object written by compaction:
+// {prefix}{run}-{part}.parquet, run a ULID shared by the objects one
+// compaction of one partition writes and part their number (4 digits). The
+// run tells apart the outputs of two compactions of the same partition (two
+// at once, or one that crashed before it removed its inputs).
+const CompactPrefix = MultiPrefix + "compact_"
+
+// CompactName returns the name of part of the objects of compaction run.
+func CompactName(run string, part int) string {
+	return fmt.Sprintf("%s%s-%04d%s", CompactPrefix, run, part, Parquet)
+}
+
+// CompactRun returns the run of a compacted object's name; ok is false for
+// any other name. A Parquet object of another name (not written by this
+// module) is its own run.
+func CompactRun(name string) (run string, ok bool) {
+	rest, found := strings.CutPrefix(name, CompactPrefix)
+	if !found || !strings.HasSuffix(rest, Parquet) {
+		return "", false
+	}
+	rest = strings.TrimSuffix(rest, Parquet)
+	i := strings.LastIndexByte(rest, '-')
+	if i < 1 || len(rest)-i-1 != 4 {
+		return "", false
+	}
+	return rest[:i], true
+}
+
+// Placeholders: DuckDB fails on a glob that matches no file, so the lake
+// keeps one empty object of each kind that readers glob for (JSON Lines in
+// an hour folder, Parquet in an hour folder and in a day folder) under
+// PlaceholderRoot, a folder beside Root of the same length, in the hour
+// 0000/00/00/00. A reader's glob matches them beside the real folders (one
+// character class per character: "[e_][ve][em][np]t[sy]/[20]0[20][40]/...")
+// and its filter on file names skips them. Listings of Root never see them.
+const (
+	PlaceholderRoot    = "_empty/"
+	PlaceholderHour    = "0000/00/00/00"
+	PlaceholderJSONL   = PlaceholderRoot + PlaceholderHour + "/_" + JSONL
+	PlaceholderParquet = PlaceholderRoot + PlaceholderHour + "/_" + Parquet
+	PlaceholderDay     = PlaceholderRoot + "0000/00/00/_" + Parquet
+)
+
+// GlobClass returns a glob segment matching a and b, strings of one length:
+// each differing character becomes a class of both ("2024", "0000" →
+// "[20]0[20][40]").
+func GlobClass(a, b string) string {
+	var out strings.Builder
+	for i := 0; i < len(a); i++ {
+		if i < len(b) && a[i] != b[i] {
+			out.WriteString("[" + string(a[i]) + string(b[i]) + "]")
+		} else {
+			out.WriteByte(a[i])
+		}
+	}
+	return out.String()
+}

@@ -9,9 +9,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -71,6 +73,11 @@ func WriteEvents(ctx context.Context, b lake.Bucket, id events.Identity, evs []E
 			return nil, fmt.Errorf("%w: lake: event %d (seq %d): %s", events.ErrInvalidEvent, i, ev.Seq, err)
 		}
 	}
+	if len(evs) > 0 {
+		if err := ensurePlaceholders(ctx, b); err != nil {
+			return nil, err
+		}
+	}
 	parts := splitByHour(evs)
 	written := make([]Written, 0, len(parts))
 	var body bytes.Buffer
@@ -94,6 +101,30 @@ func WriteEvents(ctx context.Context, b lake.Bucket, id events.Identity, evs []E
 		written = append(written, w)
 	}
 	return written, nil
+}
+
+// ensured holds the buckets whose placeholder objects (lakeformat) this
+// process has stored or found: a cache, so a writer checks once per bucket,
+// not once per batch. Buckets of a type that cannot be a map key are
+// checked on every batch.
+var ensured sync.Map
+
+// ensurePlaceholders makes sure b holds the empty objects package query's
+// SQL needs (DESIGN rule 3: the lake keeps whatever DuckDB needs).
+func ensurePlaceholders(ctx context.Context, b lake.Bucket) error {
+	comparable := reflect.TypeOf(b).Comparable()
+	if comparable {
+		if _, ok := ensured.Load(b); ok {
+			return nil
+		}
+	}
+	if err := lake.EnsurePlaceholders(ctx, b); err != nil {
+		return fmt.Errorf("lake: store the placeholder objects: %w", err)
+	}
+	if comparable {
+		ensured.Store(b, true)
+	}
+	return nil
 }
 
 // hourPart is the events of one UTC hour, in batch order.

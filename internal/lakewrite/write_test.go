@@ -109,7 +109,7 @@ func TestWriteEventsIdempotent(t *testing.T) {
 		if !slices.Equal(w1, w2) || len(w1) != 2 || w1[0].Count+w1[1].Count != 50 {
 			t.Fatalf("retry wrote %+v, first %+v", w2, w1)
 		}
-		keys := listKeys(t, b, "")
+		keys := listKeys(t, b, "events/")
 		if len(keys) != 2 {
 			t.Fatalf("keys after retry = %q", keys)
 		}

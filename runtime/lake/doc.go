@@ -17,6 +17,11 @@
 // events). [Events] reads them back, for one store or all, over a range of
 // hours; package query runs SQL over the same objects with DuckDB.
 //
+// [Compact] (or [CompactEvery] in a long-running service) turns the hours
+// and days that are over into Parquet objects, one or a few per folder,
+// which [Events] and package query read with the JSON Lines objects: the
+// same events before, during and after, each counted once.
+//
 // Errors: [ErrInvalidKey], [ErrInvalidOptions], [ErrConflict] and
 // [ErrOutsideRoot] are permanent (the same call fails the same way until the
 // key, the options or the bucket's contents change); [ErrNotFound] says an

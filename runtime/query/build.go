@@ -39,7 +39,7 @@ func Build(opts Options) (string, error) {
 	if opts.Limit < 0 {
 		return "", invalid("Limit", "%d is negative (0 means no limit)", opts.Limit)
 	}
-	q := "SELECT *\nFROM " + src.sql() + " AS e" + w.sql() + "\nORDER BY " + order
+	q := "SELECT *\nFROM " + src.sqlWhere(w.conds) + " AS e" + "\nORDER BY " + order
 	if opts.Limit > 0 {
 		q += fmt.Sprintf("\nLIMIT %d", opts.Limit)
 	}
@@ -79,14 +79,6 @@ func (w *where) in(option, expr string, vs []string) {
 		lits[i] = literal(v)
 	}
 	w.add(expr + " IN (" + strings.Join(lits, ", ") + ")")
-}
-
-// sql renders the WHERE clause, or "" without conditions.
-func (w *where) sql() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return "\nWHERE " + strings.Join(w.conds, "\n  AND ")
 }
 
 // cdcColumns are the columns History and PITRRange return: the fields of

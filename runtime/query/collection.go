@@ -108,7 +108,7 @@ func collectionChanges(l Lake, collection string, dr *DateRange, conds ...string
 		w.add(c)
 	}
 	return `WITH "changes" AS (SELECT type, ts, "do".id AS "store", "docId", doc, prev, bookmark` +
-		"\nFROM " + src.sql() + " AS e" + w.sql() + ")\n", nil
+		"\nFROM " + src.sqlWhere(w.conds) + " AS e" + ")\n", nil
 }
 
 // inLake renames the option a Source error names (Root, Bucket, DOID) to

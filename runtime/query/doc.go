@@ -62,12 +62,20 @@
 // name is used), so a two-day range reads two days of files wherever it
 // falls. Then "ts" is filtered in SQL. BENCHMARKS.md has the figures.
 //
-// DuckDB cannot read a glob that matches no file: a query whose folder holds
-// no object at all fails with "No files found that match the pattern". That
-// is the one case a query over an empty range does not return an empty
-// result; IsNoFiles recognises the error, and HasFiles tells beforehand,
-// from a lake.Bucket, whether a range's folder has objects. A folder with
-// objects none of which is in range gives an empty result.
+// The queries read the JSON Lines objects of hour folders and the Parquet
+// objects lake.Compact writes in hour and day folders (package
+// internal/lakeparquet), and count each event once: by its id, and an event
+// without one (upstream's) by the object and line it was first stored at.
+// Their own filters are applied before that de-duplication, so DuckDB
+// pushes them into the scans.
+//
+// DuckDB cannot read a glob that matches no file, so the lake keeps empty
+// placeholder objects under _empty/ (this module's writers and lake.Compact
+// store them) and every glob also matches them: a range without objects is
+// an empty result. On a lake without the placeholders such a query fails
+// with "No files found that match the pattern"; IsNoFiles recognises the
+// error, and HasFiles tells beforehand, from a lake.Bucket, whether a
+// range's folder has objects.
 //
 // # Schema
 //

@@ -52,12 +52,16 @@ func TestDOIDEveryWriter(t *testing.T) {
 			t.Errorf("range %v: ids %q, want %q", dr, got, want)
 		}
 		plan, _ := mustQuery(t, db, "EXPLAIN ANALYZE "+q)[0]["explain_value"].(string)
-		m := filesRead.FindStringSubmatch(plan)
+		m := jsonFilesRead(plan)
 		if m == nil {
 			t.Fatalf("no file count in the plan:\n%s", plan)
 		}
-		if n, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", "")); n != 3 {
-			t.Errorf("range %v: DuckDB read %d files, want 3 of 5", dr, n)
+		want := 3
+		if dr == nil {
+			want++ // the lake's empty placeholder object, a '_' name
+		}
+		if n, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", "")); n != want {
+			t.Errorf("range %v: DuckDB read %d files, want %d of 5", dr, n, want)
 		}
 	}
 }

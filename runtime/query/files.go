@@ -44,9 +44,10 @@ func HasFiles(ctx context.Context, b lake.Bucket, dr *DateRange) (bool, error) {
 	}
 }
 
-// layoutObject reports whether key is where the glob's "*" levels look: a
-// JSON Lines object in an hour folder.
+// layoutObject reports whether key is where the globs' "*" levels look: a
+// JSON Lines object in an hour folder or a compacted (Parquet) object in an
+// hour or day folder.
 func layoutObject(key string) bool {
 	_, name, day, ok := lakeformat.Parse(key)
-	return ok && !day && strings.HasSuffix(name, lakeformat.JSONL)
+	return ok && (!day && strings.HasSuffix(name, lakeformat.JSONL) || strings.HasSuffix(name, lakeformat.Parquet))
 }

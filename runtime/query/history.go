@@ -24,6 +24,6 @@ func History(opts HistoryOptions) (string, error) {
 	w.add("type IN " + cdcTypeList())
 	w.eq("Collection", "collection", opts.Collection)
 	w.eq("DocID", `"docId"`, opts.DocID)
-	return "SELECT " + cdcColumns + "\nFROM " + src.sql() + " AS e" + w.sql() +
+	return "SELECT " + cdcColumns + "\nFROM " + src.sqlWhere(w.conds) + " AS e" +
 		"\nORDER BY ts, bookmark, \"do\".id, id", nil
 }

@@ -29,4 +29,7 @@ func writeBatch(tb testing.TB, dir string, id events.Identity, seq uint64, evs .
 	if _, err := lakewrite.WriteEvents(context.Background(), lake.Dir(dir), id, enc); err != nil {
 		tb.Fatal(err)
 	}
+	if err := lake.EnsurePlaceholders(context.Background(), lake.Dir(dir)); err != nil {
+		tb.Fatal(err)
+	}
 }

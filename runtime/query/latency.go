@@ -35,7 +35,7 @@ func Latency(opts LatencyOptions) (string, error) {
   quantile_cont("durationMs", 0.99) AS p99_ms,
   max("durationMs") AS max_duration_ms,
   CAST(count(*) FILTER (WHERE success IS NOT TRUE) AS BIGINT) AS error_count
-FROM ` + src.sql() + " AS e" + w.sql() + `
+FROM ` + src.sqlWhere(w.conds) + " AS e" + `
 GROUP BY "do".class, method
 ORDER BY call_count DESC, "class" NULLS LAST, method NULLS LAST`, nil
 }

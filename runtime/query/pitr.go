@@ -33,5 +33,5 @@ func PITRRange(opts PITROptions) (string, error) {
 	if w.err != nil {
 		return "", w.err
 	}
-	return "SELECT " + cdcColumns + "\nFROM " + src.sql() + " AS e" + w.sql() + "\nORDER BY bookmark, ts, id", nil
+	return "SELECT " + cdcColumns + "\nFROM " + src.sqlWhere(w.conds) + " AS e" + "\nORDER BY bookmark, ts, id", nil
 }

@@ -9,9 +9,36 @@ import (
 	"testing"
 )
 
-// filesRead matches the count of files DuckDB opened in EXPLAIN ANALYZE
-// output (the number may be wrapped into the next line of the box).
-var filesRead = regexp.MustCompile(`Total Files Read:[\s│]*([\d,]+)`)
+// filesRead matches the count of files DuckDB opened in a box of EXPLAIN
+// ANALYZE output.
+var filesRead = regexp.MustCompile(`Total Files Read:\s*([\d,]+)`)
+
+// jsonFilesRead returns the "Total Files Read" of the JSON Lines scan's box
+// in an EXPLAIN ANALYZE plan (boxes stand side by side: the one in the same
+// columns as "Function: READ_JSON").
+func jsonFilesRead(plan string) []string {
+	lines := strings.Split(plan, "\n")
+	for i, l := range lines {
+		col := strings.Index(l, "Function: READ_JSON")
+		if col < 0 {
+			continue
+		}
+		start := strings.LastIndex(l[:col], "│")
+		for _, next := range lines[i+1:] {
+			if len(next) <= start {
+				continue
+			}
+			end := strings.Index(next[start+len("│"):], "│")
+			if end < 0 {
+				continue
+			}
+			if m := filesRead.FindStringSubmatch(next[start : start+len("│")+end]); m != nil {
+				return m
+			}
+		}
+	}
+	return nil
+}
 
 // TestFolderSelection checks, without timing anything, that a query opens
 // only the files of the hours (and store) it covers even when its glob is
@@ -41,7 +68,7 @@ func TestFolderSelection(t *testing.T) {
 		{"one store across a new year", Options{Root: root, DateRange: newYear, DOID: "users-1"},
 			count("2024/12/31/23/users-1_*.jsonl", "2025/01/01/00/users-1_*.jsonl")},
 		{"one store, no range", Options{Root: root, DOID: "odd_id/ü'"},
-			count("*/*/*/*/odd%5Fid%2F%C3%BC%27_*.jsonl")},
+			count("*/*/*/*/odd%5Fid%2F%C3%BC%27_*.jsonl") + 1}, // + the empty placeholder
 		{"a month", Options{Root: root, DateRange: &DateRange{Start: at("2024-01-01T00:00:00.000Z"), End: at("2024-01-31T23:59:59.999Z")}}, 0},
 	} {
 		if c.files == 0 {
@@ -53,7 +80,7 @@ func TestFolderSelection(t *testing.T) {
 		}
 		rows := mustQuery(t, db, "EXPLAIN ANALYZE "+q)
 		plan, _ := rows[0]["explain_value"].(string)
-		m := filesRead.FindStringSubmatch(plan)
+		m := jsonFilesRead(plan)
 		if m == nil {
 			t.Fatalf("%s: no file count in the plan:\n%s", c.name, plan)
 		}

@@ -25,6 +25,10 @@ type Column struct {
 // cannot be read (events that have one are read without it).
 const fileColumn = "filename"
 
+// internalPrefix starts the names of the columns Source's SQL uses inside
+// (the object and line of an event without id, a compacted row's JSON).
+const internalPrefix = "__events_"
+
 // doType is the type of "do"; its members are the events.Identity fields.
 const doType = "STRUCT(id VARCHAR, name VARCHAR, class VARCHAR, colo VARCHAR, worker VARCHAR)"
 
@@ -127,6 +131,9 @@ func checkColumn(option string, c Column) error {
 	}
 	if strings.EqualFold(c.Name, fileColumn) {
 		return invalid(option+".Name", "%q is reserved for the file path", c.Name)
+	}
+	if strings.HasPrefix(strings.ToLower(c.Name), internalPrefix) {
+		return invalid(option+".Name", "%q starts with %q, reserved for the columns Source uses inside", c.Name, internalPrefix)
 	}
 	if err := required(option+".Type", c.Type); err != nil {
 		return err

@@ -155,7 +155,7 @@ func TestSQLShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"read_json('r2://my-events/events/2024/01/*/*/*.jsonl', format='newline_delimited', union_by_name=true, ignore_errors=true, filename=true,",
+		"read_json('r2://my-events/[e_][ve][em][np]t[sy]/[20]0[20][40]/0[10]/*/*/*.jsonl', format='newline_delimited', union_by_name=true, ignore_errors=true, filename=true,",
 		"'docId': 'VARCHAR'", "'bookmark': 'VARCHAR'", "'do': 'STRUCT(id VARCHAR, name VARCHAR, class VARCHAR, colo VARCHAR, worker VARCHAR)'",
 		"right(parse_dirpath(filename), 13) BETWEEN '2024/01/01/00' AND '2024/01/31/00'",
 		"ts >= TIMESTAMPTZ '2024-01-01 00:00:00.000000+00' AND ts <= TIMESTAMPTZ '2024-01-31 00:00:00.000000+00'",
@@ -172,14 +172,14 @@ func TestSQLShape(t *testing.T) {
 		dr   *DateRange
 		glob string
 	}{
-		{nil, "/events/*/*/*/*/*.jsonl"},
-		{&DateRange{Start: at("2024-01-15T14:00:00.000Z"), End: at("2024-01-15T14:59:59.999Z")}, "/events/2024/01/15/14/*.jsonl"},
-		{&DateRange{Start: at("2024-01-15T14:00:00.000Z"), End: at("2024-01-15T15:00:00.000Z")}, "/events/2024/01/15/*/*.jsonl"},
-		{&DateRange{Start: at("2024-01-15T00:00:00.000Z"), End: at("2024-01-16T23:59:59.999Z")}, "/events/2024/01/*/*/*.jsonl"},
-		{&DateRange{Start: at("2024-01-31T00:00:00.000Z"), End: at("2024-02-01T23:59:59.999Z")}, "/events/2024/*/*/*/*.jsonl"},
-		{&DateRange{Start: at("2024-12-31T00:00:00.000Z"), End: at("2025-01-01T23:59:59.999Z")}, "/events/*/*/*/*/*.jsonl"},
+		{nil, "/[e_][ve][em][np]t[sy]/*/*/*/*/*.jsonl"},
+		{&DateRange{Start: at("2024-01-15T14:00:00.000Z"), End: at("2024-01-15T14:59:59.999Z")}, "/[e_][ve][em][np]t[sy]/[20]0[20][40]/0[10]/[10][50]/[10][40]/*.jsonl"},
+		{&DateRange{Start: at("2024-01-15T14:00:00.000Z"), End: at("2024-01-15T15:00:00.000Z")}, "/[e_][ve][em][np]t[sy]/[20]0[20][40]/0[10]/[10][50]/*/*.jsonl"},
+		{&DateRange{Start: at("2024-01-15T00:00:00.000Z"), End: at("2024-01-16T23:59:59.999Z")}, "/[e_][ve][em][np]t[sy]/[20]0[20][40]/0[10]/*/*/*.jsonl"},
+		{&DateRange{Start: at("2024-01-31T00:00:00.000Z"), End: at("2024-02-01T23:59:59.999Z")}, "/[e_][ve][em][np]t[sy]/[20]0[20][40]/*/*/*/*.jsonl"},
+		{&DateRange{Start: at("2024-12-31T00:00:00.000Z"), End: at("2025-01-01T23:59:59.999Z")}, "/[e_][ve][em][np]t[sy]/*/*/*/*/*.jsonl"},
 		// Local midnight in Tokyo is 15:00 UTC the day before.
-		{&DateRange{Start: time.Date(2024, 3, 10, 0, 0, 0, 0, time.FixedZone("JST", 9*3600)), End: time.Date(2024, 3, 10, 0, 59, 0, 0, time.FixedZone("JST", 9*3600))}, "/events/2024/03/09/15/*.jsonl"},
+		{&DateRange{Start: time.Date(2024, 3, 10, 0, 0, 0, 0, time.FixedZone("JST", 9*3600)), End: time.Date(2024, 3, 10, 0, 59, 0, 0, time.FixedZone("JST", 9*3600))}, "/[e_][ve][em][np]t[sy]/[20]0[20][40]/0[30]/0[90]/[10][50]/*.jsonl"},
 	} {
 		q, err := Build(Options{Root: "s3://b-1/p", DateRange: c.dr})
 		if err != nil {
