@@ -19,3 +19,7 @@ func Tx(t *cdc.Tx) cdchook.Tx { return cdchook.Get().Tx(t) }
 func IDField() cdc.StringField[string] {
 	return cdchook.Get().IDField().(cdc.StringField[string])
 }
+
+// SingleConn is the option of cdc.Open for a store on one connection
+// (cdchook.Hooks.SingleConn).
+func SingleConn() cdc.Option { return cdchook.Get().SingleConn().(cdc.Option) }

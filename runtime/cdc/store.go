@@ -82,6 +82,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			writer.Close()
 			return nil, fmt.Errorf("cdc: open %s: %w", path, explainCantOpen(err))
 		}
+	}
+	if !memory && !cfg.single {
 		reader, err := sql.Open("sqlite", dsn(path, true))
 		if err != nil {
 			writer.Close()

@@ -38,21 +38,30 @@ func (s httpSink) Send(ctx context.Context, pb *Batch) error {
 	if b == nil {
 		return &DeliveryError{Sink: "http", Permanent: true, Msg: "not a batch of this emitter"}
 	}
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
+	return post(ctx, &e.cfg, e.red, b.body)
+}
+
+// post sends body, a batch in the wire format, to the ingest endpoint and
+// says how it went: nil for a 2xx, else a *DeliveryError (a redirect is a
+// failed attempt, never a delivery; 4xx other than 408 and 429 are
+// permanent) that never shows the API key. The emitter's and a fleet's
+// HTTP sinks both send with it.
+func post(ctx context.Context, cfg *config, red redactor, body []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(b.body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.Endpoint, bytes.NewReader(body))
 	if err != nil {
-		return &DeliveryError{Sink: "http", Permanent: false, Msg: "cannot build request for " + e.cfg.redacted}
+		return &DeliveryError{Sink: "http", Permanent: false, Msg: "cannot build request for " + cfg.redacted}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if e.cfg.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+e.cfg.APIKey)
+	if cfg.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+cfg.APIKey)
 	}
-	resp, err := e.cfg.HTTPClient.Do(req)
+	resp, err := cfg.HTTPClient.Do(req)
 	if err != nil {
 		// *url.Error names the URL without its password; the key is only in
 		// a header, but servers and proxies can echo anything: scrub it.
-		return &DeliveryError{Sink: "http", Msg: e.red.clean(err.Error()), Err: e.red.wrap(err)}
+		return &DeliveryError{Sink: "http", Msg: red.clean(err.Error()), Err: red.wrap(err)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -61,26 +70,26 @@ func (s httpSink) Send(ctx context.Context, pb *Batch) error {
 	}
 	// Read past the limit by the longest form of the key, so a key that
 	// straddles the cut is still whole when it is redacted.
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, int64(maxErrorBody+e.red.max)))
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, int64(maxErrorBody+red.max)))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
-	msg := fmt.Sprintf("POST %s: %s", e.cfg.redacted, http.StatusText(resp.StatusCode))
+	msg := fmt.Sprintf("POST %s: %s", cfg.redacted, http.StatusText(resp.StatusCode))
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		// Retried, not dead-lettered: the events wait until Endpoint is fixed.
 		msg += ": the endpoint redirects"
 		if loc, err := resp.Location(); err == nil {
 			msg += " to " + loc.Redacted() + "; set Options.Endpoint to it"
 		}
-	} else if body := printable(e.red.clean(e.red.cut(string(head), maxErrorBody))); body != "" {
+	} else if body := printable(red.clean(red.cut(string(head), maxErrorBody))); body != "" {
 		msg += ": " + body
 	}
 	de := &DeliveryError{
 		Sink:      "http",
 		Status:    resp.StatusCode,
 		Permanent: !transientStatus(resp.StatusCode),
-		Msg:       e.red.clean(msg),
+		Msg:       red.clean(msg),
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		de.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), e.cfg.Now())
+		de.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), cfg.Now())
 	}
 	return de
 }
