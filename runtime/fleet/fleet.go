@@ -369,6 +369,8 @@ func (f *Fleet) Close(ctx context.Context) error {
 			f.mu.Unlock()
 		}
 	}
+	// The stores every sink has wholly are no longer pending.
+	errs = append(errs, f.save(context.WithoutCancel(ctx)))
 	errs = append(errs, f.idx.Close(), f.dirLock.Release())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("fleet: close: %w", err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dotdo/events"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/fleet"
@@ -180,4 +181,14 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-func cdcBookmark(seq int64) changelog.Bookmark { return changelog.BookmarkFromSeq(seq) }
+// bookmark returns the store's newest bookmark (a reopened store skips
+// numbers past what it may have shipped: rule 6).
+func bookmark(t testing.TB, s *cdc.Store) string {
+	bm, err := s.Bookmark(context.Background())
+	if err != nil {
+		t.Fatalf("Bookmark: %v", err)
+	}
+	return string(bm)
+}
+
+func eventsCustom(typ string) events.Custom { return events.Custom{Type: typ} }

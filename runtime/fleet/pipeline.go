@@ -283,9 +283,9 @@ func (f *Fleet) deliverRound(ctx context.Context, force bool) (more bool, err er
 	defer f.round.Unlock()
 	f.mu.Lock()
 	f.dirty = 0
-	customTarget := f.custom.next - 1
-	if f.custom.next == 0 {
-		customTarget = 0
+	var customTarget uint64 // a round delivers the custom events there now
+	if n := len(f.custom.evs); n > 0 {
+		customTarget = f.custom.evs[n-1].seq
 	}
 	f.mu.Unlock()
 	rerr := f.readStores(ctx)
@@ -359,10 +359,13 @@ func (f *Fleet) readStores(ctx context.Context) error {
 			f.mu.Lock()
 			f.unread[st] = struct{}{}
 			f.mu.Unlock()
-			if errors.Is(err, errNoSlot) {
-				break
+			switch {
+			case errors.Is(err, errNoSlot):
+				return errors.Join(errs...)
+			case errors.Is(err, ErrClosed): // closing: only open stores are read
+			default:
+				errs = append(errs, err)
 			}
-			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

@@ -78,11 +78,12 @@ func (f *Fleet) newStore(id string) *store {
 func (f *Fleet) acquire(ctx context.Context, id string, create, delivery bool) (*store, error) {
 	f.mu.Lock()
 	for {
-		if f.closed {
+		st := f.stores[id]
+		if f.closed && !(delivery && st != nil && st.db != nil && st.busy == nil) {
+			// Closing: only the last round reads the stores still open.
 			f.mu.Unlock()
 			return nil, ErrClosed
 		}
-		st := f.stores[id]
 		if st == nil {
 			st = f.newStore(id)
 		}
