@@ -82,11 +82,11 @@ type Hooks struct {
 	Store   func(s any) Store
 	Tx      func(t any) Tx
 	IDField func() any // a cdc.StringField[string] over the document id
-	// SingleConn is a cdc.Option of Open: the store reads and writes on one
-	// connection (3 file descriptors in WAL mode instead of 5 and more), as
-	// a fleet's many mostly idle stores need. Reads then wait for a running
-	// write transaction, as on a ":memory:" store.
-	SingleConn func() any
+	// Lean is a cdc.Option of Open for stores that are mostly idle (a
+	// fleet's): one read connection, closed a second after its last use,
+	// so an idle store keeps only the writer's 3 file descriptors
+	// (database, WAL, shared memory) instead of 5 and more.
+	Lean func() any
 }
 
 var hooks Hooks

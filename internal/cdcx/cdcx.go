@@ -20,6 +20,6 @@ func IDField() cdc.StringField[string] {
 	return cdchook.Get().IDField().(cdc.StringField[string])
 }
 
-// SingleConn is the option of cdc.Open for a store on one connection
-// (cdchook.Hooks.SingleConn).
-func SingleConn() cdc.Option { return cdchook.Get().SingleConn().(cdc.Option) }
+// Lean is the option of cdc.Open for a mostly idle store
+// (cdchook.Hooks.Lean).
+func Lean() cdc.Option { return cdchook.Get().Lean().(cdc.Option) }

@@ -18,8 +18,8 @@ func init() {
 		Store:   func(s any) cdchook.Store { return storePlumbing{s.(*Store)} },
 		Tx:      func(t any) cdchook.Tx { return txPlumbing{t.(*Tx)} },
 		IDField: func() any { return StringField[string]{OrderedField[string]{Field[string]{expr: "id"}}} },
-		SingleConn: func() any {
-			return Option(func(o *options) error { o.single = true; return nil })
+		Lean: func() any {
+			return Option(func(o *options) error { o.lean = true; return nil })
 		},
 	})
 }

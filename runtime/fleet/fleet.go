@@ -16,9 +16,8 @@
 // saved in one transaction per delivery round.
 //
 // An idle open store costs no goroutine of this package and 4 file
-// descriptors: one SQLite connection (database, WAL, shared memory) and
-// the holder lock. Reads and writes of a fleet's store share its one
-// connection: inside Store.Update, read through the transaction.
+// descriptors: its SQLite write connection (database, WAL, shared memory)
+// and the holder lock; its one read connection closes a second after use.
 package fleet
 
 import (

@@ -261,7 +261,7 @@ func (f *Fleet) openStore(ctx context.Context, st *store, create bool) (err erro
 			return fmt.Errorf("fleet: store %q: %w", st.id, err)
 		}
 	}
-	opts := append([]cdc.Option{cdcx.SingleConn()}, f.storeOpts...)
+	opts := append([]cdc.Option{cdcx.Lean()}, f.storeOpts...)
 	db, err := cdc.Open(ctx, path, opts...)
 	if err != nil {
 		return fmt.Errorf("fleet: store %q: %w", st.id, err)
