@@ -59,6 +59,11 @@ func TestStoreKey(t *testing.T) {
 	if got := lakeformat.WriterKey(ts, "w-1", 5, 6, "ab"); got != "events/2024/01/15/14/_w-w-1_5_00000000000000000006_ab.jsonl" {
 		t.Errorf("WriterKey = %q", got)
 	}
+	for w, ok := range map[string]bool{"w-1": true, "ABC-09": true, "": false, "a_b": false, "a/b": false, strings.Repeat("a", 65): false} {
+		if lakeformat.ValidWriterID(w) != ok {
+			t.Errorf("ValidWriterID(%q) = %v", w, !ok)
+		}
+	}
 }
 
 func TestMayHold(t *testing.T) {

@@ -13,6 +13,9 @@ const maxDepth = 1000
 // checkDepth returns an ErrEncode error when the JSON text raw nests deeper
 // than maxDepth. raw must be valid JSON (json.Marshal's output or checked).
 func checkDepth(raw []byte, what string) error {
+	if len(raw) <= 2*maxDepth {
+		return nil // each level takes two bytes at least: not deep enough
+	}
 	depth, deepest := 0, 0
 	inString := false
 	for i := 0; i < len(raw); i++ {

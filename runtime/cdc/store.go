@@ -149,6 +149,9 @@ func (s *Store) Close() error {
 	if s.reader != s.writer {
 		errs = append(errs, s.reader.Close())
 	}
+	if err := s.closeShipped(context.Background()); err != nil {
+		errs = append(errs, fmt.Errorf("shipped mark: %w", err))
+	}
 	if s.path != ":memory:" {
 		// Fold the WAL back into the database so the file stands alone.
 		if _, err := s.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {

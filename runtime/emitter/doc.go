@@ -31,24 +31,31 @@
 // With Options.HTTPInFlight above 1 HTTP batches are sent in order but may
 // arrive out of order. A failed send is retried after 1s, doubling to 60s,
 // plus up to 1s of jitter, or after the server's Retry-After; the schedule is
-// kept in the store. HTTP 408, 429, 5xx, timeouts and network errors are
-// retried; any other 4xx (and an event the lake cannot store) dead-letters
-// that batch only, and delivery goes on.
+// kept in the store. HTTP 408, 429, 5xx, redirects (never followed: a
+// redirect is not a delivery), timeouts, network errors and the lake's
+// environment errors (a root that is a file, no permission, a full disk)
+// are retried. A batch answered 413 is sent again in halves. Any other 4xx
+// (and an event the lake cannot store) dead-letters that batch only, or
+// only the events a sink's DeliveryError.Rejected names; delivery goes on,
+// Flush says so with ErrDeadLettered, and Redrive puts them back. Batches
+// hold at most BatchSize (LakeBatchSize) events and MaxBatchBytes bytes.
 //
 // # Identifiers
 //
 // Each store gets a random 16-hex-digit emitter id (StoreID) the first time.
 // A change's event id is "{storeID}-c{bookmark number}"; a custom event's is
 // "{storeID}-e{sequence number}", from blocks of numbers reserved in the
-// store ahead of use, so a restarted process never reuses one. Ids are the
-// same on every re-send. An HTTP batch's batchId is
-// "{storeID}-{c|e}{first}-{last}". Lake objects are written by
-// lake.WriteEvents with the bookmark number as the seq of a change and
-// 10^19 plus the sequence number for a custom event; as every retry of a
-// lake write starts at the sink's saved cursor, its keys overwrite what a
-// failed or interrupted attempt wrote, and the lake holds each event once
-// (as long as Identity.ID and LakeBatchSize stay the same across restarts).
+// store ahead of use, so a restarted process never reuses one; an event of
+// EmitTx's is "{storeID}-t{n}". Ids are the same on every re-send, also of
+// a dead letter put back by Redrive. A batch's ID (the HTTP batchId) is
+// "{storeID}-{c|e|t|r}{first}-{last}" (r: re-queued dead letters). Lake
+// objects are written with the bookmark number as the seq of a change and
+// a number above 10^19 for the other sources; as every retry of a lake
+// write starts at the sink's saved cursor, its keys overwrite what a failed
+// or interrupted attempt wrote, and the lake holds each event once (as long
+// as Identity.ID, LakeBatchSize and MaxBatchBytes stay the same across
+// restarts).
 //
-// One Emitter per store at a time: two emitters on one store would both
-// deliver the same rows.
+// One Emitter per store at a time: New fails with cdc.ErrHeld while another
+// holds the store.
 package emitter

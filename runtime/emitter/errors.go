@@ -59,6 +59,8 @@ type DeliveryError struct {
 	Msg string
 	// Err is the underlying error, when there is one.
 	Err error
+
+	named int // 1 + the index of the event a 400 of the ingest names; 0 if none
 }
 
 // Error implements error.

@@ -75,3 +75,45 @@ func TestLakeEnvironmentErrorRetried(t *testing.T) {
 		t.Fatalf("stats after recovery: %+v", st)
 	}
 }
+
+// TestLakeKeyClashDeadLettered: a folder of the lake that is an object
+// (what a file-system-backed S3 server answers with 409) fails the same way
+// until someone changes the bucket: the batch is set aside, not retried for
+// ever, Flush says so, and Redrive delivers it once the bucket is fixed.
+func TestLakeKeyClashDeadLettered(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	clash := filepath.Join(root, "events")
+	if err := os.WriteFile(clash, []byte("an object where the events folder belongs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := openStore(t)
+	em, err := emitter.New(store, emitter.Options{Bucket: lake.Dir(root), Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Close(ctx)
+	for n := range 3 {
+		mustEmit(t, em, custom("user.action", n))
+	}
+	if err := em.Flush(ctx); !errors.Is(err, emitter.ErrDeadLettered) || !errors.Is(err, lake.ErrConflict) {
+		t.Fatalf("flush into a clashing lake: %v, want ErrDeadLettered wrapping lake.ErrConflict", err)
+	}
+	dead, err := em.DeadLetters(ctx, 0)
+	if err != nil || len(dead) != 1 {
+		t.Fatalf("dead letters %+v: %v", dead, err)
+	}
+	if err := os.Remove(clash); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := em.Redrive(ctx); err != nil || n == 0 {
+		t.Fatalf("redrive: %d, %v", n, err)
+	}
+	if err := em.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs := lakeEvents(t, lake.Dir(root))
+	if got := customNs(evs, "user.action"); !equalInts(got, []int{0, 1, 2}) || len(idCounts(evs)) != 3 {
+		t.Fatalf("custom events in the lake after the redrive: %v", got)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/runtime/emitter"
+	"github.com/dotdo/events/runtime/lake"
 )
 
 // TestEnrichFromRequest: colo from the CF-Ray suffix, worker, class; a
@@ -217,5 +218,18 @@ func TestEmitRejectsBadInput(t *testing.T) {
 	em2, err := emitter.New(openStore(t), emitter.Options{APIKey: "k"})
 	if err != nil || !em2.Stats().HTTP.Enabled || em2.Stats().Lake.Enabled {
 		t.Fatalf("APIKey only: %v %+v", err, em2.Stats())
+	}
+}
+
+// TestInvalidIdentityRefused: an Identity.ID that is no valid store id
+// (it names the store's lake objects and snapshots) is refused by New,
+// before anything is written.
+func TestInvalidIdentityRefused(t *testing.T) {
+	for _, id := range []string{"a/b", "..", ".hidden", "tab\there", strings.Repeat("x", 257)} {
+		store := openStore(t)
+		_, err := emitter.New(store, emitter.Options{Bucket: lake.Dir(t.TempDir()), Identity: events.Identity{ID: id}})
+		if !errors.Is(err, emitter.ErrInvalidOptions) || !errors.Is(err, events.ErrInvalidStoreID) {
+			t.Errorf("id %q: %v, want ErrInvalidOptions and events.ErrInvalidStoreID", id, err)
+		}
 	}
 }

@@ -74,7 +74,7 @@ func (s *multiHTTP) Send(ctx context.Context, b *Batch) error {
 		s.raw = append(s.raw, ev.JSON)
 	}
 	s.body = wire.AppendBatch(s.body[:0], b.ID, s.raw)
-	return post(ctx, s.cfg, s.red, s.body)
+	return sendHTTP(ctx, s.cfg, s.red, b.ID, s.body, s.raw)
 }
 
 // multiLake is the lake sink for batches of many stores: one object per

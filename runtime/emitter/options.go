@@ -74,7 +74,7 @@ type Options struct {
 	// update and delete events.
 	TrackPrevious bool
 	// Bucket, when set, turns the lake sink on: events are written as JSON
-	// Lines under events/{yyyy}/{mm}/{dd}/{hh}/ (lake.WriteEvents).
+	// Lines under events/{yyyy}/{mm}/{dd}/{hh}/, one object per UTC hour.
 	Bucket lake.Bucket
 	// Identity is the store's identity, stamped as "do" on events that have
 	// none. When Identity.ID is empty the store's emitter id (StoreID) is used.
@@ -143,6 +143,11 @@ type config struct {
 // resolve applies defaults and validates.
 func (o Options) resolve() (config, error) {
 	c := config{Options: o}
+	if o.Identity.ID != "" {
+		if err := events.ValidateStoreID(o.Identity.ID); err != nil {
+			return c, fmt.Errorf("%w: Identity.ID: %w", ErrInvalidOptions, err)
+		}
+	}
 	if c.BatchSize == 0 {
 		c.BatchSize = defaultBatchSize
 	}

@@ -150,27 +150,9 @@ func splitDeadBody(body []byte) ([][]byte, error) {
 // through, into b. When none is left for s, its cursor moves to through:
 // the queue's other rows are other sinks'.
 func (e *Emitter) readRedrive(ctx context.Context, s *sink, after, through uint64, limit int, b *batch) error {
-	rows, err := cdcx.Store(e.store).QueryContext(ctx, `SELECT seq, ts_ms, event_id, body FROM emitter_redrive
-		WHERE sink = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, s.name, int64(after), int64(through), limit)
-	if err != nil {
-		return fmt.Errorf("emitter: read redrive queue: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var seq, ts int64
-		var id string
-		var body []byte
-		if err := rows.Scan(&seq, &ts, &id, &body); err != nil {
-			return fmt.Errorf("emitter: read redrive queue: %w", err)
-		}
-		if !b.fits(len(body), e.cfg.MaxBatchBytes) {
-			break
-		}
-		b.add(uint64(seq), ts, body)
-		b.items[len(b.items)-1].id = id
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("emitter: read redrive queue: %w", err)
+	if err := e.readQueued(ctx, b, "re-queued events", `SELECT seq, ts_ms, event_id, body FROM emitter_redrive
+		WHERE sink = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, s.name, int64(after), int64(through), limit); err != nil {
+		return err
 	}
 	if b.len() == 0 {
 		e.mu.Lock()

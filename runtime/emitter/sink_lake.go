@@ -3,8 +3,6 @@ package emitter
 import (
 	"context"
 	"errors"
-	"io/fs"
-	"syscall"
 	"time"
 
 	"github.com/dotdo/events"
@@ -51,7 +49,7 @@ func (lakeSink) prepare(b *batch) {
 }
 
 // Send writes b to the bucket, one object per UTC hour of the events' own
-// ts, under keys that are the same on every retry (lake.WriteEvents).
+// ts, under keys that are the same on every retry (lakewrite.WriteEvents).
 func (s lakeSink) Send(ctx context.Context, pb *Batch) error {
 	b := pb.prep
 	if b == nil {
@@ -66,15 +64,19 @@ func (s lakeSink) Send(ctx context.Context, pb *Batch) error {
 	return &DeliveryError{Sink: "lake", Permanent: lakePermanent(err), Msg: s.e.red.clean(err.Error()), Err: s.e.red.wrap(err)}
 }
 
-// lakePermanent reports whether a lake write failed for good: only events
-// or keys the lake can never store are. Anything else is retried with
-// backoff until someone fixes it: the network, throttling, and the
-// environment (a root that is a file, a folder where an object should be,
-// no permission, a read-only or full disk), whatever error it is wrapped in.
+// lakePermanent reports whether a lake write failed for good: events or
+// keys the lake can never store, and the lake's other permanent errors (a
+// key that clashes with a folder or an object on a file-system-backed
+// server, a link out of a lake.Dir root), which fail the same way until
+// someone changes the bucket: the batch is dead-lettered, and Redrive sends
+// it again after the fix. Anything else is retried with backoff: the
+// network, throttling, and the environment (a root that is a file or not
+// mounted yet, no permission, a read-only or full disk), whatever error it
+// is wrapped in.
 func lakePermanent(err error) bool {
-	var errno syscall.Errno
-	if errors.As(err, &errno) || errors.Is(err, fs.ErrPermission) || errors.Is(err, lake.ErrConflict) {
-		return false
+	if errors.Is(err, events.ErrInvalidEvent) || errors.Is(err, lake.ErrInvalidKey) || errors.Is(err, lake.ErrInvalidOptions) ||
+		errors.Is(err, lake.ErrConflict) || errors.Is(err, lake.ErrOutsideRoot) {
+		return true
 	}
-	return errors.Is(err, events.ErrInvalidEvent) || errors.Is(err, lake.ErrInvalidKey) || errors.Is(err, lake.ErrInvalidOptions)
+	return false
 }

@@ -148,7 +148,7 @@ func TestLakeLayout(t *testing.T) {
 			ctx := context.Background()
 			// Delivered after midnight; each event lands under its own hour.
 			clk := newClock(time.Date(2025, 1, 1, 0, 0, 5, 0, time.UTC))
-			id := events.Identity{ID: "shop/1", Name: "Shop", Colo: "SJC"}
+			id := events.Identity{ID: "shop:1", Name: "Shop", Colo: "SJC"}
 			em, err := emitter.New(openStore(t), emitter.Options{Bucket: bucket, Identity: id, Now: clk.Now})
 			if err != nil {
 				t.Fatal(err)
@@ -180,8 +180,8 @@ func TestLakeLayout(t *testing.T) {
 				key string
 				ns  []int
 			}{
-				{fmt.Sprintf("events/2024/12/31/23/shop%%2F1_%d_%020d_", late.UnixMilli(), seqOf(0)), []int{0, 2}},
-				{fmt.Sprintf("events/2025/01/01/00/shop%%2F1_%d_%020d_", clk.Now().UnixMilli(), seqOf(1)), []int{1}},
+				{fmt.Sprintf("events/2024/12/31/23/shop%%3A1_%d_%020d_", late.UnixMilli(), seqOf(0)), []int{0, 2}},
+				{fmt.Sprintf("events/2025/01/01/00/shop%%3A1_%d_%020d_", clk.Now().UnixMilli(), seqOf(1)), []int{1}},
 			}
 			for i, o := range objs {
 				// The key ends with the body's digest (a key names one content).
@@ -196,7 +196,7 @@ func TestLakeLayout(t *testing.T) {
 					t.Errorf("%s holds %v, want %v", o.key, ns, want[i].ns)
 				}
 				md := o.info.Metadata
-				if o.info.ContentType != "application/x-ndjson" || md["doId"] != "shop/1" || md["doName"] != "Shop" ||
+				if o.info.ContentType != "application/x-ndjson" || md["doId"] != "shop:1" || md["doName"] != "Shop" ||
 					md["doColo"] != "SJC" || md["eventCount"] != fmt.Sprint(len(want[i].ns)) {
 					t.Errorf("%s: content type %q metadata %v", o.key, o.info.ContentType, md)
 				}

@@ -3,6 +3,7 @@ package emitter_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -132,5 +133,52 @@ func TestMaxBatchBytes(t *testing.T) {
 	}
 	if _, err := emitter.New(openStore(t), emitter.Options{Endpoint: srv.URL, MaxBatchBytes: -1}); err == nil {
 		t.Fatal("negative MaxBatchBytes accepted")
+	}
+}
+
+// TestMaxBatchBytesChanges: the byte cap holds for changes read from the
+// change log too, and a 413 splits them; every change arrives once, in
+// bookmark order.
+func TestMaxBatchBytesChanges(t *testing.T) {
+	ctx := context.Background()
+	sl, srv := newSizeLimited(t, 6000)
+	store := openStore(t)
+	users := newUsers(t, store)
+	em, err := emitter.New(store, emitter.Options{Endpoint: srv.URL, CDC: true, BatchSize: 100, MaxBatchBytes: 9000,
+		Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Close(ctx)
+	for i := range 40 {
+		if err := users.Put(ctx, fmt.Sprintf("u%02d", i), user{Name: strings.Repeat("n", 300)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := em.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var docs []string
+	for _, ev := range sl.events() {
+		if c, ok := ev.(events.CollectionChange); ok {
+			docs = append(docs, c.DocID)
+		}
+	}
+	if len(docs) != 40 || docs[0] != "u00" || docs[39] != "u39" {
+		t.Fatalf("changes delivered: %v", docs)
+	}
+	for i := 1; i < len(docs); i++ {
+		if docs[i] <= docs[i-1] {
+			t.Fatalf("out of order: %v", docs)
+		}
+	}
+	sizes := sl.bodySizes()
+	for _, n := range sizes {
+		if n > 6000 {
+			t.Fatalf("body sizes %v", sizes)
+		}
+	}
+	if len(sizes) < 40*350/6000 {
+		t.Fatalf("body sizes %v", sizes)
 	}
 }

@@ -65,10 +65,17 @@ func (e *Emitter) EmitTx(ctx context.Context, tx *cdc.Tx, ev events.Event) error
 // readTxEvents loads the events of EmitTx after seq after, up to through,
 // into b.
 func (e *Emitter) readTxEvents(ctx context.Context, after, through uint64, limit int, b *batch) error {
-	rows, err := cdcx.Store(e.store).QueryContext(ctx, `SELECT seq, ts_ms, event_id, body FROM emitter_txevents
+	return e.readQueued(ctx, b, "transactional events", `SELECT seq, ts_ms, event_id, body FROM emitter_txevents
 		WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, int64(after), int64(through), limit)
+}
+
+// readQueued adds to b the rows (seq, ts_ms, event_id, body) of a queue
+// table that query selects, in order, while they fit the batch's byte cap;
+// what names the queue in errors.
+func (e *Emitter) readQueued(ctx context.Context, b *batch, what, query string, args ...any) error {
+	rows, err := cdcx.Store(e.store).QueryContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("emitter: read transactional events: %w", err)
+		return fmt.Errorf("emitter: read %s: %w", what, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -76,7 +83,7 @@ func (e *Emitter) readTxEvents(ctx context.Context, after, through uint64, limit
 		var id string
 		var body []byte
 		if err := rows.Scan(&seq, &ts, &id, &body); err != nil {
-			return fmt.Errorf("emitter: read transactional events: %w", err)
+			return fmt.Errorf("emitter: read %s: %w", what, err)
 		}
 		if !b.fits(len(body), e.cfg.MaxBatchBytes) {
 			break
@@ -85,7 +92,7 @@ func (e *Emitter) readTxEvents(ctx context.Context, after, through uint64, limit
 		b.items[len(b.items)-1].id = id
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("emitter: read transactional events: %w", err)
+		return fmt.Errorf("emitter: read %s: %w", what, err)
 	}
 	return nil
 }

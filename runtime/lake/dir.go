@@ -26,27 +26,11 @@ const maxDirSegment = 255 - max(len(metaSuffix), len(metaDirSuffix))
 // lockStripes is the number of locks that serialise writers of one key.
 const lockStripes = 64
 
-// dirBucket is a Bucket in a local folder: the object at key "a/b.jsonl" is
-// the file "a/b.jsonl" under the folder, so tools such as DuckDB can read the
-// lake directly.
-//
-// Put writes a hidden temporary file (".lake-tmp-*") next to the target,
-// syncs it and renames it over the target, so readers see the old or the new
-// content, never a part. Content type and metadata live in a sidecar file
-// under the hidden folder ".lake/meta/" (named after the key, ending in
-// ".meta"), which globs such as "events/**/*.jsonl" never match and List
-// never returns. A sidecar is used only while it records the object's size
-// and modification time, so after a crash between the two renames, or an
-// object replaced by another program, Get returns the object without
-// metadata rather than with metadata that is not its own.
-//
-// A local folder cannot hold an object "a" and an object "a/b" at once: such
-// a Put fails with ErrConflict. Key segments may not start with ".lake" and
-// may be at most 250 bytes; on case-insensitive file systems keys differing
-// only in case are one object. Writers of one key in one dirBucket are
-// serialised; Puts to one key from separate processes at once may leave the
-// object without its metadata. Temporary files left by a crash are never
-// listed; they may be deleted.
+// dirBucket is the Bucket of Dir (see there). A sidecar is used only while
+// it records the object's size and modification time, so after a crash
+// between the two renames of a Put, or an object replaced by another
+// program, Get returns the object without metadata rather than with
+// metadata that is not its own.
 type dirBucket struct {
 	root  string
 	err   error

@@ -16,17 +16,23 @@ import (
 // the check (what does not exist yet is created as a real folder or file).
 // The root itself may be a link: the user chose it.
 func (d *dirBucket) noLinks(rel string, last bool) error {
-	segs := strings.Split(rel, "/")
 	if !last {
-		segs = segs[:len(segs)-1]
+		i := strings.LastIndexByte(rel, '/')
+		if i < 0 {
+			return nil
+		}
+		rel = rel[:i]
 	}
-	p := d.root
-	for _, seg := range segs {
-		if seg == "" {
+	if rel == "" {
+		return nil
+	}
+	// Each prefix of full ending at a separator (or its end) is one part.
+	full := d.root + string(filepath.Separator) + filepath.FromSlash(rel)
+	for i := len(d.root) + 1; i <= len(full); i++ {
+		if i < len(full) && full[i] != filepath.Separator {
 			continue
 		}
-		p = filepath.Join(p, seg)
-		fi, err := os.Lstat(p)
+		fi, err := os.Lstat(full[:i])
 		if err != nil {
 			if notExist(err) {
 				return nil

@@ -45,6 +45,11 @@ type Event struct {
 	JSON []byte
 }
 
+// maxPerHour is the longest range of one store's events read with
+// listings per hour folder; a longer one (or one without a store) is read
+// with a single listing from its first day, which skips empty hours.
+const maxPerHour = 92 * 24 * time.Hour
+
 // maxRawPrefix is the longest upstream name prefix ("{id}_") listed as a
 // prefix; the objects of a store with a longer id are found by listing
 // their whole hour folders.
@@ -62,6 +67,11 @@ const maxRawPrefix = 200
 // selected hour folder on its own (three short listings per hour), without
 // it the whole lake once. An object deleted after it was listed is skipped.
 // Other keys under events/ are ignored.
+//
+// Objects are containers: a retried or re-formed batch may leave one event
+// in two objects, so a reader counts each event id once (events that the
+// upstream library wrote without an id count once per line). Objects whose
+// name starts with '_' may hold many stores' events and are read in full.
 //
 // A bad Selection yields one error matching ErrInvalidOptions (or
 // events.ErrInvalidStoreID); a line that is not a JSON object with a type
@@ -108,13 +118,14 @@ func objects(ctx context.Context, b Bucket, sel Selection) iter.Seq2[ObjectInfo,
 		if !sel.To.IsZero() {
 			last = sel.To.UTC().Truncate(time.Hour)
 		}
-		if sel.From.IsZero() || sel.To.IsZero() {
+		first := sel.From.UTC().Truncate(time.Hour)
+		perHour := sel.Store != "" && !sel.From.IsZero() && !last.IsZero() && last.Sub(first) <= maxPerHour
+		if !perHour {
 			// One listing from the first selected day on.
 			start := ""
 			if !sel.From.IsZero() {
 				start = strings.TrimSuffix(lakeformat.DayPrefix(sel.From), "/")
 			}
-			first := sel.From.UTC().Truncate(time.Hour)
 			for o, err := range listFrom(ctx, b, lakeformat.Root, start) {
 				if err != nil {
 					yield(ObjectInfo{}, err)
@@ -133,8 +144,8 @@ func objects(ctx context.Context, b Bucket, sel Selection) iter.Seq2[ObjectInfo,
 			}
 			return
 		}
-		for h := sel.From.UTC().Truncate(time.Hour); !h.After(last); h = h.Add(time.Hour) {
-			objs, err := hourObjects(ctx, b, h, sel, h.Equal(sel.From.UTC().Truncate(time.Hour)) || h.Hour() == 0)
+		for h := first; !h.After(last); h = h.Add(time.Hour) {
+			objs, err := hourObjects(ctx, b, h, sel, h.Equal(first) || h.Hour() == 0)
 			if err != nil {
 				yield(ObjectInfo{}, err)
 				return

@@ -3,10 +3,12 @@ package query
 import (
 	"fmt"
 	"strings"
+
+	"github.com/dotdo/events/runtime/changelog"
 )
 
 // cdcTypes are the types of change events, as the runtime writes them.
-var cdcTypes = []string{"collection.insert", "collection.update", "collection.delete"}
+var cdcTypes = []string{changelog.OpInsert.EventType(), changelog.OpUpdate.EventType(), changelog.OpDelete.EventType()}
 
 // Build returns a DuckDB query for the events of the lake that match opts:
 // one row per event with the columns of EventColumns (plus opts.Columns),

@@ -21,6 +21,10 @@ type RestoreResult struct {
 	Inserted, Updated, Deleted int
 	// Bookmark is the store's bookmark after the restore: its last change.
 	Bookmark cdc.Bookmark
+	// Unverified lists what the restore could not check, one sentence
+	// each: empty for this package's snapshots; for an upstream snapshot,
+	// its missing checksum and bookmark.
+	Unverified []string
 }
 
 // goal is the state a restore brings the store to: a checked snapshot

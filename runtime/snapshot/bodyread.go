@@ -23,6 +23,7 @@ type header struct {
 	bookmark    cdc.Bookmark
 	collections []string // in the order of "collections"
 	totalDocs   int
+	upstream    bool // converted from an upstream body (convertUpstream)
 }
 
 // visitor receives a body's rows in order; readBody calls begin and end

@@ -60,8 +60,9 @@
 // from nothing), with the changes after the snapshot's bookmark up to the
 // target replayed on top, in the same single transaction. Changes come from
 // the store's own change log where it still holds them and from the CDC
-// events in the lake (events/{yyyy}/{mm}/{dd}/{hh}/{id}_…, as the emitter
-// writes them) otherwise. A store numbers its changes 1, 2, 3, … without
+// events in the lake otherwise, read with lake.Events: every object that
+// may hold the store's events (whichever writer named it), rows filtered by
+// do.id, and only the changes the store itself shipped (see RestoreTo). A store numbers its changes 1, 2, 3, … without
 // holes (a restore's own writes are ordinary changes too; a store restored
 // in place of a lost one numbers on from where the lost one ended, below),
 // so the changes of one store id form one chain and every number
@@ -81,8 +82,8 @@
 // (cdc.Tx.AdvanceBookmark), in the restore's transaction, to the highest
 // change number of the id in the lake and the newest snapshot: the lost
 // store may have written past the target. Finding it reads the lake to its
-// end (one listing per hour folder since the snapshot, each object of the
-// id read once); only such a restore pays for it. Documents the chain ends
+// end (a few listings per hour folder since the snapshot, each object that
+// may hold the id read once); only such a restore pays for it. Documents the chain ends
 // with and the restored state lacks get a logged delete, so the new store's
 // log continues the chain: a restore through it, into yet another store,
 // gives the same state. A restore in place, into a store at or past the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/dotdo/events"
@@ -89,4 +90,64 @@ func TestRestoreSkipsForgedChanges(t *testing.T) {
 			t.Fatalf("store changed: %s", bm)
 		}
 	})
+}
+
+// getCounter records the keys a Bucket is asked to Get.
+type getCounter struct {
+	lake.Bucket
+	keys []string
+}
+
+func (g *getCounter) Get(ctx context.Context, key string) (*lake.Object, error) {
+	g.keys = append(g.keys, key)
+	return g.Bucket.Get(ctx, key)
+}
+
+// TestRestoreToReadsOnlyItsObjects: in a lake shared by many stores,
+// RestoreTo of one store opens only the objects that may hold its events.
+func TestRestoreToReadsOnlyItsObjects(t *testing.T) {
+	ctx := context.Background()
+	b := lake.Dir(t.TempDir())
+	s := openStore(t)
+	c := coll(t, s, "c")
+	for i := range 5 {
+		put(t, c, fmt.Sprintf("d%d", i), fmt.Sprintf(`{"i":%d}`, i))
+	}
+	changes, err := s.ChangesAfter(ctx, "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		writeChanges(t, b, fmt.Sprintf("other-%d", i), changes)
+	}
+	writeChanges(t, b, "mine", changes)
+	for _, from := range []bool{false, true} {
+		g := &getCounter{Bucket: b}
+		fresh := openStore(t)
+		if from {
+			// With a snapshot the lake is read hour by hour from it.
+			if _, err := snapshot.Create(ctx, openStore(t), "mine", snapshot.Options{Bucket: b}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := snapshot.RestoreTo(ctx, fresh, g, "mine", snapshot.Target{Bookmark: changes[4].Bookmark})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if from && res.Snapshot == "" || !from && res.Replayed != 5 {
+			t.Fatalf("result %+v", res)
+		}
+		mine := 0
+		for _, k := range g.keys {
+			if strings.Contains(k, "other-") {
+				t.Errorf("read %s", k)
+			}
+			if strings.Contains(k, "/mine_") {
+				mine++
+			}
+		}
+		if mine == 0 {
+			t.Errorf("read none of the store's objects: %q", g.keys)
+		}
+	}
 }

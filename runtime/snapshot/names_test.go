@@ -23,7 +23,7 @@ func TestInvalidNames(t *testing.T) {
 	s := openStore(t)
 	b := lake.Dir(t.TempDir())
 	for _, id := range badIDs {
-		if _, err := snapshot.Create(ctx, s, id, snapshot.Options{Bucket: b}); !errors.Is(err, snapshot.ErrInvalidID) {
+		if _, err := snapshot.Create(ctx, s, id, snapshot.Options{Bucket: b}); !errors.Is(err, snapshot.ErrInvalidID) || !errors.Is(err, events.ErrInvalidStoreID) {
 			t.Errorf("Create id %q: %v", id, err)
 		}
 		if _, err := snapshot.List(ctx, b, id, snapshot.ListOptions{}); !errors.Is(err, snapshot.ErrInvalidID) {

@@ -92,8 +92,8 @@ type PITRResult struct {
 // logged delete (cdc.Tx.AppendChange, counted in Retracted), so replaying
 // the chain through this restore yields the restored state. To find the
 // highest number the lake is read to its end: every hour folder from the
-// snapshot's (or the whole lake without one) up to now, each object of id
-// read once. That costs one listing per hour since the snapshot, paid only
+// snapshot's (or the whole lake without one) up to now, each object that may
+// hold id read once. That costs a few listings per hour since the snapshot, paid only
 // by a store behind its chain (disaster recovery, which is rare); a restore
 // in place, into a store already at or past the chain, reads no more than
 // before and never changes the store's numbering. Documents only in a
@@ -142,11 +142,15 @@ func RestoreTo(ctx context.Context, store *cdc.Store, bucket lake.Bucket, id str
 			return PITRResult{}, err
 		}
 		defer discard(f)
-		if upto > 0 && h.bookmark > target.Bookmark {
-			return PITRResult{}, fmt.Errorf("%w: snapshot %s holds bookmark %s, its metadata says it is at or before %s", ErrCorrupt, quote(info.Key), h.bookmark, target.Bookmark)
+		// An upstream snapshot has no bookmark to chain changes on: start
+		// from nothing instead.
+		if !h.upstream {
+			if upto > 0 && h.bookmark > target.Bookmark {
+				return PITRResult{}, fmt.Errorf("%w: snapshot %s holds bookmark %s, its metadata says it is at or before %s", ErrCorrupt, quote(info.Key), h.bookmark, target.Bookmark)
+			}
+			res.Snapshot = info.Key
+			base = startPoint{body: f, collections: h.collections, bookmark: h.bookmark, ts: h.timestamp}
 		}
-		res.Snapshot = info.Key
-		base = startPoint{body: f, collections: h.collections, bookmark: h.bookmark, ts: h.timestamp}
 	}
 	from, _ := base.bookmark.Seq()
 

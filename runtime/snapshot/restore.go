@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/lake"
@@ -22,6 +23,14 @@ import (
 // missing snapshot (ErrNotFound), a cut, changed or malformed one
 // (ErrCorrupt) or one of another layout version (ErrVersion) leaves the
 // store untouched.
+//
+// A body written by the upstream library's createSnapshot (doId,
+// timestamp, collections, totalDocs, data; no version, bookmark or sha256)
+// is restored too, with every check its layout allows (structure, ids,
+// repeated ids, counts); its rows need not be sorted (it is read into memory
+// once to sort them). RestoreResult.Unverified then says what could not be
+// checked: it has no checksum and no bookmark. RestoreTo does not start
+// from such a snapshot (without a bookmark it cannot chain changes on it).
 func Restore(ctx context.Context, store *cdc.Store, bucket lake.Bucket, key string) (RestoreResult, error) {
 	if store == nil || bucket == nil {
 		return RestoreResult{}, fmt.Errorf("%w: restore: a store and a bucket are required", ErrInvalidOptions)
@@ -38,6 +47,9 @@ func Restore(ctx context.Context, store *cdc.Store, bucket lake.Bucket, key stri
 	res, _, err := apply(ctx, store, goal{body: f, collections: h.collections})
 	if err != nil {
 		return RestoreResult{}, fmt.Errorf("snapshot: restore %s: %w", quote(key), err)
+	}
+	if h.upstream {
+		res.Unverified = slices.Clone(upstreamUnverified)
 	}
 	return res, nil
 }
@@ -63,8 +75,19 @@ func fetch(ctx context.Context, bucket lake.Bucket, key, id string) (*os.File, h
 	}
 	h, err := readBody(f, visitor{}, true)
 	if err != nil {
+		up, uerr := isUpstream(f)
+		if uerr != nil || !up {
+			discard(f)
+			return nil, header{}, fmt.Errorf("snapshot %s: %w", quote(key), err)
+		}
+		// The upstream library's body: checked and converted.
+		conv, ch, cerr := convertUpstream(f)
 		discard(f)
-		return nil, header{}, fmt.Errorf("snapshot %s: %w", quote(key), err)
+		if cerr != nil {
+			return nil, header{}, fmt.Errorf("snapshot %s: %w", quote(key), cerr)
+		}
+		f, h = conv, ch
+		h.upstream = true
 	}
 	if idSegment(h.id) != idSegment(id) {
 		discard(f)

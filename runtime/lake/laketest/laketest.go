@@ -1,6 +1,12 @@
-// Package laketest provides lake.Buckets for tests: a local folder and an
-// in-memory S3 server (gofakes3) reached through the real aws-sdk-go-v2
-// client, so code under test speaks the S3 protocol.
+// Package laketest provides lake.Buckets for tests: a local folder, an
+// in-memory S3 server (gofakes3) and a real S3 server (versitygw over a
+// posix folder), the servers reached through the real aws-sdk-go-v2 client,
+// so code under test speaks the S3 protocol.
+//
+// The versitygw binary is found through $VERSITYGW, PATH or $GOPATH/bin
+// (`go install github.com/versity/versitygw/cmd/versitygw@v1.8.0`); without
+// it the real-server cases are skipped, unless EVENTS_REQUIRE_VERSITYGW=1
+// (CI sets it) makes that a failure.
 package laketest
 
 import (
@@ -19,12 +25,12 @@ import (
 	"github.com/dotdo/events/runtime/lake/s3lake"
 )
 
-// BucketName is the name of the bucket NewS3 and NewS3Client create.
+// BucketName is the name of the bucket NewS3Client creates.
 const BucketName = "lake-test"
 
-// NewS3 starts an in-memory S3 server for the test and returns the
-// s3lake.Bucket of an empty bucket on it. The server stops when the test ends.
-func NewS3(t testing.TB) *s3lake.Bucket {
+// newS3 returns the s3lake.Bucket of the empty bucket BucketName on a new
+// in-memory S3 server (NewS3Client).
+func newS3(t testing.TB) *s3lake.Bucket {
 	t.Helper()
 	return s3lake.New(NewS3Client(t), BucketName)
 }
@@ -61,16 +67,16 @@ func NewS3Client(t testing.TB) *s3.Client {
 }
 
 // Buckets returns one empty bucket of each kind, by name, for table tests:
-// "dir" (lake.Dir in a temporary folder), "s3" (NewS3) and, where a
-// versitygw binary is found or EnvRequireVersity is 1, "versitygw"
+// "dir" (lake.Dir in a temporary folder), "s3" (gofakes3, NewS3Client) and, where a
+// versitygw binary is found or envRequireVersity is 1, "versitygw"
 // (NewVersity, a real S3 server).
 func Buckets(t testing.TB) map[string]lake.Bucket {
 	t.Helper()
 	m := map[string]lake.Bucket{
 		"dir": lake.Dir(t.TempDir()),
-		"s3":  NewS3(t),
+		"s3":  newS3(t),
 	}
-	if versityBinary() != "" || os.Getenv(EnvRequireVersity) == "1" {
+	if versityBinary() != "" || os.Getenv(envRequireVersity) == "1" {
 		m["versitygw"] = NewVersity(t)
 	}
 	return m

@@ -22,14 +22,14 @@ import (
 	"github.com/dotdo/events/runtime/lake/s3lake"
 )
 
-// EnvVersity names the variable that points at a versitygw binary
+// envVersity names the variable that points at a versitygw binary
 // (github.com/versity/versitygw, a real S3 server over a posix folder).
 // Without it NewVersity looks for versitygw on PATH and in $GOPATH/bin.
-const EnvVersity = "VERSITYGW"
+const envVersity = "VERSITYGW"
 
-// EnvRequireVersity, when set to 1 (CI sets it), makes a missing versitygw
+// envRequireVersity, when set to 1 (CI sets it), makes a missing versitygw
 // binary fail the test instead of skipping it.
-const EnvRequireVersity = "EVENTS_REQUIRE_VERSITYGW"
+const envRequireVersity = "EVENTS_REQUIRE_VERSITYGW"
 
 // versity is the one versitygw process of a test binary, shared by its
 // tests: each test gets a bucket of its own.
@@ -45,22 +45,23 @@ var versity struct {
 // NewVersity returns the s3lake.Bucket of an empty bucket on a real S3
 // server, versitygw with its posix backend, started on loopback once per
 // test binary (it dies with the binary). The test is skipped when no
-// versitygw binary is found, unless EnvRequireVersity is 1.
+// versitygw binary is found, unless envRequireVersity is 1.
 func NewVersity(t testing.TB) *s3lake.Bucket {
 	t.Helper()
-	client, bucket := NewVersityClient(t)
+	client, bucket := newVersityClient(t)
 	return s3lake.New(client, bucket)
 }
 
-// NewVersityClient is NewVersity's client and bucket name.
-func NewVersityClient(t testing.TB) (*s3.Client, string) {
+// newVersityClient returns a client of the shared versitygw and the name of
+// a new empty bucket on it.
+func newVersityClient(t testing.TB) (*s3.Client, string) {
 	t.Helper()
 	bin := versityBinary()
 	if bin == "" {
-		if os.Getenv(EnvRequireVersity) == "1" {
-			t.Fatalf("laketest: no versitygw binary (set %s or install github.com/versity/versitygw/cmd/versitygw)", EnvVersity)
+		if os.Getenv(envRequireVersity) == "1" {
+			t.Fatalf("laketest: no versitygw binary (set %s or install github.com/versity/versitygw/cmd/versitygw)", envVersity)
 		}
-		t.Skipf("laketest: no versitygw binary (set %s to run against a real S3 server)", EnvVersity)
+		t.Skipf("laketest: no versitygw binary (set %s to run against a real S3 server)", envVersity)
 	}
 	versity.once.Do(func() { versity.err = startVersity(bin) })
 	if versity.err != nil {
@@ -86,7 +87,7 @@ func NewVersityClient(t testing.TB) (*s3.Client, string) {
 }
 
 func versityBinary() string {
-	if p := os.Getenv(EnvVersity); p != "" {
+	if p := os.Getenv(envVersity); p != "" {
 		return p
 	}
 	if p, err := exec.LookPath("versitygw"); err == nil {

@@ -127,7 +127,7 @@ func TestMetadataOnTheWire(t *testing.T) {
 
 func TestGetStreamsAndNotFoundWraps(t *testing.T) {
 	ctx := context.Background()
-	b := laketest.NewS3(t)
+	b := s3lake.New(laketest.NewS3Client(t), laketest.BucketName)
 	if b.Name() != laketest.BucketName {
 		t.Errorf("Name() = %q", b.Name())
 	}
