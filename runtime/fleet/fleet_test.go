@@ -12,6 +12,7 @@ import (
 	"github.com/dotdo/events/runtime/fleet"
 	"github.com/dotdo/events/runtime/lake"
 	"github.com/dotdo/events/runtime/lake/laketest"
+	"github.com/dotdo/events/runtime/lake/s3lake"
 )
 
 // workload writes puts, updates, deletes and custom events to n stores and
@@ -62,7 +63,7 @@ func workload(t *testing.T, ctx context.Context, f *fleet.Fleet, n int) (map[str
 func TestManyStoresBothSinks(t *testing.T) {
 	for name, bucket := range map[string]func(t *testing.T) lake.Bucket{
 		"dir": func(t *testing.T) lake.Bucket { return lake.Dir(t.TempDir()) },
-		"s3":  func(t *testing.T) lake.Bucket { return laketest.NewS3(t) },
+		"s3":  func(t *testing.T) lake.Bucket { return s3lake.New(laketest.NewS3Client(t), laketest.BucketName) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
