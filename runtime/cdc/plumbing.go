@@ -27,8 +27,9 @@ func init() {
 // storePlumbing implements cdchook.Store.
 type storePlumbing struct{ s *Store }
 
-func (p storePlumbing) Memory() bool { return p.s.path == ":memory:" }
-func (p storePlumbing) Path() string { return p.s.path }
+func (p storePlumbing) Memory() bool        { return p.s.path == ":memory:" }
+func (p storePlumbing) OneConnection() bool { return p.s.reader == p.s.writer }
+func (p storePlumbing) Path() string        { return p.s.path }
 
 func (p storePlumbing) Migrate(ctx context.Context, component string, steps []string) error {
 	if component == "" || component == "cdc" {

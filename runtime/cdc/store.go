@@ -22,7 +22,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/dotdo/events/runtime/changelog"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -35,6 +34,7 @@ type Store struct {
 	path   string
 	writer *sql.DB // one connection: every write goes through it
 	reader *sql.DB // a pool of read-only connections (the writer for :memory:)
+	lean   bool    // a mostly idle store (cdchook.Hooks.Lean)
 
 	mu          sync.Mutex
 	collections map[string]*tables // prepared statements per collection
@@ -84,7 +84,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("cdc: open %s: %w", path, explainCantOpen(err))
 		}
 	}
-	if !memory {
+	s.lean = cfg.lean
+	if !memory && !s.lean {
 		reader, err := sql.Open("sqlite", dsn(path, true))
 		if err != nil {
 			writer.Close()
@@ -92,21 +93,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		}
 		reader.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 		reader.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
-		if cfg.lean {
-			// One read connection, closed soon after its last use: an idle
-			// store keeps only the writer's descriptors.
-			reader.SetMaxOpenConns(1)
-			reader.SetMaxIdleConns(1)
-			reader.SetConnMaxIdleTime(leanReaderIdle)
-		}
 		s.reader = reader
 	}
 	return s, nil
 }
-
-// leanReaderIdle is how long a lean store's read connection outlives its
-// last use.
-const leanReaderIdle = time.Second
 
 // dsn builds the modernc DSN with the pragmas every connection needs.
 func dsn(path string, readOnly bool) string {

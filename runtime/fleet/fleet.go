@@ -16,8 +16,10 @@
 // saved in one transaction per delivery round.
 //
 // An idle open store costs no goroutine of this package and 4 file
-// descriptors: its SQLite write connection (database, WAL, shared memory)
-// and the holder lock; its one read connection closes a second after use.
+// descriptors: its one SQLite connection (database, WAL, shared memory)
+// and the holder lock. Reads and writes of a fleet's store share that
+// connection: inside Store.Update, read through the transaction (as on a
+// ":memory:" store), or the read waits for the transaction.
 package fleet
 
 import (
