@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
-	"strconv"
 )
 
 // indexName is the fleet's own database in Dir: which stores have
@@ -108,28 +107,14 @@ func writerID(ctx context.Context, db *sql.DB) (string, error) {
 // reserveCustom reserves the next customBlock custom sequence numbers and
 // returns the first.
 func reserveCustom(ctx context.Context, db *sql.DB) (uint64, error) {
-	var first uint64
-	err := inTx(ctx, db, func(tx *sql.Tx) error {
-		var v string
-		err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, metaCustomHW).Scan(&v)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			first = 1
-		case err != nil:
-			return err
-		default:
-			if first, err = strconv.ParseUint(v, 10, 64); err != nil {
-				return err
-			}
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, metaCustomHW, strconv.FormatUint(first+customBlock, 10))
-		return err
-	})
+	var end int64
+	err := db.QueryRowContext(ctx, `INSERT INTO meta (key, value) VALUES (?1, ?2 + 1)
+		ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + ?2 RETURNING CAST(value AS INTEGER)`,
+		metaCustomHW, customBlock).Scan(&end)
 	if err != nil {
 		return 0, fmt.Errorf("fleet: reserve sequence numbers: %w", err)
 	}
-	return first, nil
+	return uint64(end - customBlock), nil
 }
 
 // inTx runs fn in one transaction of db.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/internal/cdcx"
+	"github.com/dotdo/events/internal/changeevent"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/emitter"
@@ -426,20 +427,7 @@ func (f *Fleet) encode(st *store, changes []cdc.RawChange) ([]change, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fleet: %s: change log: %w", st.id, err)
 		}
-		ev := events.CollectionChange{
-			Type:       ch.Op.EventType(),
-			TS:         ch.TS,
-			ID:         st.eid + "-c" + strconv.FormatInt(seq, 10),
-			Collection: ch.Collection,
-			DocID:      ch.DocID,
-			Bookmark:   string(ch.Bookmark),
-		}
-		if ch.Op != cdc.OpDelete {
-			ev.Doc = ch.Doc
-		}
-		if f.p.TrackPrevious && ch.Op != cdc.OpInsert {
-			ev.Prev = ch.Prev
-		}
+		ev := changeevent.Of(ch, st.eid+"-c"+strconv.FormatInt(seq, 10), f.p.TrackPrevious)
 		js, err := ev.AppendJSON(nil, env)
 		if err != nil {
 			return nil, fmt.Errorf("fleet: %s: encode change %s: %w", st.id, ch.Bookmark, err)
