@@ -1,9 +1,11 @@
 package fleet
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -87,7 +89,8 @@ type customQueue struct {
 }
 
 // Emit queues a custom event of store id (do.id = id, do.class = Class;
-// ts: now when it has none; id: a unique event id). Like emitter.Emit it
+// ts: now when it has none; id: a unique event id). An event that carries
+// an identity of its own with another id is refused (events.ErrInvalidEvent). Like emitter.Emit it
 // is not durable on return: events wait in memory and are set aside in the
 // index when a sink fails or the fleet closes. An event that must commit
 // with the data goes through the store's transactional path inside Do.
@@ -136,8 +139,10 @@ func (f *Fleet) Emit(ctx context.Context, id string, ev events.Event) error {
 	if err != nil {
 		return fmt.Errorf("fleet: encode %s: %w", typ, err)
 	}
-	if !validLine(js) {
+	if doID, ok := encodedDOID(js); !ok {
 		return fmt.Errorf("%w: AppendJSON must write one JSON object without raw newlines", events.ErrInvalidEvent)
+	} else if doID != id {
+		return fmt.Errorf("%w: %s carries do.id %q, not the store's %q", events.ErrInvalidEvent, typ, doID, id)
 	}
 	f.custom.next++
 	f.custom.evs = append(f.custom.evs, customEv{seq: seq, store: id, ts: ts.UTC(), id: env.ID, typ: typ, js: js})
@@ -148,17 +153,21 @@ func (f *Fleet) Emit(ctx context.Context, id string, ev events.Event) error {
 	return nil
 }
 
-// validLine reports whether js is one JSON object on one line.
-func validLine(js []byte) bool {
-	if len(js) == 0 || js[0] != '{' {
-		return false
+// encodedDOID returns the do.id of an encoded event; ok is false unless js
+// is one JSON object on one line.
+func encodedDOID(js []byte) (string, bool) {
+	if len(js) == 0 || js[0] != '{' || bytes.ContainsAny(js, "\r\n") {
+		return "", false
 	}
-	for _, c := range js {
-		if c == '\n' || c == '\r' {
-			return false
-		}
+	var head struct {
+		DO struct {
+			ID string `json:"id"`
+		} `json:"do"`
 	}
-	return jsonValid(js)
+	if json.Unmarshal(js, &head) != nil {
+		return "", false
+	}
+	return head.DO.ID, true
 }
 
 // Run delivers until ctx ends or Close is called: woken by commits (Do)

@@ -1,12 +1,6 @@
 package fleet
 
-import (
-	"encoding/json"
-	"time"
-)
-
-// jsonValid is json.Valid (one home for the check of AppendJSON output).
-func jsonValid(b []byte) bool { return json.Valid(b) }
+import "time"
 
 // Stats is a snapshot of a fleet's figures.
 type Stats struct {

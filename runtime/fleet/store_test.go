@@ -133,6 +133,9 @@ func TestStoreFileNames(t *testing.T) {
 			t.Errorf("Emit(%q) = %v, want ErrInvalidStoreID", bad, err)
 		}
 	}
+	if err := f.Emit(ctx, "tenant", events.Custom{Type: "x", DO: events.Identity{ID: "Tenant"}}); !errors.Is(err, events.ErrInvalidEvent) {
+		t.Errorf("Emit with another store's identity = %v, want ErrInvalidEvent", err)
+	}
 	after, _ := os.ReadDir(dir)
 	if len(after) != len(before) {
 		t.Errorf("invalid ids created files: %d entries, then %d", len(before), len(after))
