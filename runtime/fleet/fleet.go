@@ -220,6 +220,7 @@ func (f *Fleet) loadPending(ctx context.Context) error {
 		}
 		st := f.newStore(id)
 		st.gen, st.since = gen, since
+		st.unreadSince = time.UnixMilli(since)
 		f.unread[st] = struct{}{}
 	}
 	if err := rows.Err(); err != nil {

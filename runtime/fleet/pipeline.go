@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"slices"
 	"strconv"
@@ -373,12 +374,30 @@ func (f *Fleet) readStores(ctx context.Context) error {
 			case errors.Is(err, errNoSlot):
 				return errors.Join(errs...)
 			case errors.Is(err, ErrClosed): // closing: only open stores are read
+			case errors.Is(err, fs.ErrNotExist):
+				// The file was removed: nothing is left to deliver.
+				f.log.Warn("fleet: a pending store's file is gone", "store", st.id)
+				errs = append(errs, f.forget(ctx, st))
 			default:
 				errs = append(errs, err)
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// forget drops a store whose file is gone from the pending record.
+func (f *Fleet) forget(ctx context.Context, st *store) error {
+	f.mu.Lock()
+	delete(f.unread, st)
+	if f.stores[st.id] == st && st.db == nil && st.busy == nil {
+		delete(f.stores, st.id)
+	}
+	f.mu.Unlock()
+	if _, err := f.idx.ExecContext(ctx, `DELETE FROM pending WHERE store = ?`, st.id); err != nil {
+		return fmt.Errorf("fleet: index: %w", err)
+	}
+	return nil
 }
 
 // readStore reads st's new changes into memory.

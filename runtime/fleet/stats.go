@@ -32,8 +32,8 @@ type SinkStats struct {
 	// events) the sink has not taken yet.
 	Pending int
 	// Lag is the age of the oldest change or event the sink has not taken
-	// (0 when none waits); a store not read yet counts from when it
-	// became pending.
+	// (0 when none waits); a store not read yet counts from its first
+	// commit since it was last read.
 	Lag time.Duration
 	// Attempt is the number of consecutive failed sends (0: healthy);
 	// NextAttempt when the sink is tried again; LastError the last failure.
@@ -51,10 +51,8 @@ func (f *Fleet) Stats() Stats {
 		Evictions: f.counter.evictions, DeliveryOpens: f.counter.deliveryOpens, Custom: len(f.custom.evs)}
 	var unreadSince time.Time
 	for s := range f.unread {
-		if s.since > 0 {
-			if t := time.UnixMilli(s.since); unreadSince.IsZero() || t.Before(unreadSince) {
-				unreadSince = t
-			}
+		if t := s.unreadSince; !t.IsZero() && (unreadSince.IsZero() || t.Before(unreadSince)) {
+			unreadSince = t
 		}
 	}
 	for _, s := range f.sinks {

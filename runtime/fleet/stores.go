@@ -34,18 +34,19 @@ var storeMigrations = []string{
 
 // store is one store of the fleet, open or not. Guarded by Fleet.mu.
 type store struct {
-	id, file   string
-	eid        string // emitter id: event ids are {eid}-c{bookmark number}
-	db         *cdc.Store
-	release    func() error  // the holder lock
-	busy       chan struct{} // set while opening or closing; closed when done
-	refs       int           // Do calls and reads using it
-	elem       *list.Element // its element in Fleet.lru while open
-	lastUsed   time.Time
-	gen        int64  // its pending row's generation
-	pendingRow bool   // the index has its pending row (as of gen)
-	since      int64  // ms: when it became pending (delivery order, lag)
-	released   uint64 // position saved in the store itself
+	id, file    string
+	eid         string // emitter id: event ids are {eid}-c{bookmark number}
+	db          *cdc.Store
+	release     func() error  // the holder lock
+	busy        chan struct{} // set while opening or closing; closed when done
+	refs        int           // Do calls and reads using it
+	elem        *list.Element // its element in Fleet.lru while open
+	lastUsed    time.Time
+	gen         int64     // its pending row's generation
+	pendingRow  bool      // the index has its pending row (as of gen)
+	since       int64     // ms: when it became pending (delivery order)
+	unreadSince time.Time // when it was marked unread (lag)
+	released    uint64    // position saved in the store itself
 
 	loaded      bool     // pos and read are known
 	read        uint64   // changes read into q through this bookmark number
@@ -167,6 +168,7 @@ func (f *Fleet) releaseStore(st *store, wrote bool) {
 	if wrote {
 		if _, ok := f.unread[st]; !ok {
 			f.unread[st] = struct{}{}
+			st.unreadSince = st.lastUsed
 		}
 		f.dirty++
 		if f.dirty == 1 {
