@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -98,5 +99,40 @@ func TestScale10k(t *testing.T) {
 	}
 	if peak > 10_000 {
 		t.Errorf("peak %d descriptors, want at most 10,000", peak)
+	}
+}
+
+// TestScaleStart100k: a new fleet over 100,000 store files whose changes
+// were all delivered starts and serves its first Do without touching them
+// (the index lists none as pending). The files are placeholders: the fleet
+// must not open them.
+func TestScaleStart100k(t *testing.T) {
+	if os.Getenv(scaleEnv) == "" {
+		t.Skip("set " + scaleEnv + "=1 to run")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	opts := fleet.Options{Dir: dir, Emitter: emitter.Options{Bucket: lake.Dir(t.TempDir())}}
+	f, err := fleet.Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100_000 {
+		if err := os.WriteFile(filepath.Join(dir, fleet.FileName(fmt.Sprintf("t%06d", i))), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	f2 := openFleet(t, opts)
+	if err := f2.Do(ctx, "new-tenant", func(s *cdc.Store) error { return users(t, s).Put(ctx, "u", user{}) }); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	t.Logf("100,000 store files: Open + first Do took %v", took)
+	if st := f2.Stats(); st.Opens != 1 {
+		t.Errorf("opens = %d, want 1", st.Opens)
 	}
 }
