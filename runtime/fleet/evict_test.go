@@ -2,7 +2,9 @@ package fleet_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/dotdo/events/runtime/cdc"
@@ -147,4 +149,62 @@ func TestRestartDeliversPending(t *testing.T) {
 	if st := f3.Stats(); st.Unread != 0 {
 		t.Errorf("third fleet: %d stores to read, want 0", st.Unread)
 	}
+}
+
+// collectSink is a user sink that keeps what it is sent.
+type collectSink struct {
+	mu  sync.Mutex
+	evs []wireEvent
+}
+
+func (c *collectSink) Name() string { return "collect" }
+
+func (c *collectSink) Send(_ context.Context, b *emitter.Batch) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, ev := range b.Events {
+		var w wireEvent
+		if err := json.Unmarshal(ev.JSON, &w); err != nil {
+			return err
+		}
+		c.evs = append(c.evs, w)
+	}
+	return nil
+}
+
+// TestNewSinkCatchesUp: a sink added to a fleet gets each store's retained
+// changes once the store is used again.
+func TestNewSinkCatchesUp(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b := lake.Dir(t.TempDir())
+	f := openFleet(t, fleet.Options{Dir: dir, Emitter: emitter.Options{Bucket: b}})
+	want := map[string][]string{}
+	for i := range 3 {
+		id := fmt.Sprintf("s%d", i)
+		if err := f.Do(ctx, id, func(s *cdc.Store) error {
+			if err := users(t, s).Put(ctx, "u", user{}); err != nil {
+				return err
+			}
+			want[id] = append(want[id], bookmark(t, s))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sink := &collectSink{}
+	f2 := openFleet(t, fleet.Options{Dir: dir, Emitter: emitter.Options{Bucket: b, Sinks: []emitter.Sink{sink}}})
+	for id := range want {
+		if err := f2.Do(ctx, id, func(*cdc.Store) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f2.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkDelivery(t, "collect", sink.evs, want, nil, "", true)
+	checkDelivery(t, "lake", lakeEvents(t, b), want, nil, "", true)
 }

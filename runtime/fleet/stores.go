@@ -144,6 +144,12 @@ func (f *Fleet) acquire(ctx context.Context, id string, create, delivery bool) (
 		}
 		st.elem = f.lru.PushFront(st)
 		st.refs++
+		if _, ok := f.unread[st]; !ok && !delivery {
+			// Check the log once per open: a sink added since may not
+			// have every change yet.
+			f.unread[st] = struct{}{}
+			st.unreadSince = time.Now()
+		}
 		f.counter.opens++
 		if delivery {
 			f.counter.deliveryOpens++
@@ -371,9 +377,7 @@ func (f *Fleet) markPending(ctx context.Context, st *store, fresh bool) error {
 	return nil
 }
 
-// loadPositions reads st's positions per sink from the index; a sink the
-// index does not know starts at the store's own fleet position (the index
-// was lost) or, for a new store, at its first change.
+// loadPositions reads st's positions per sink from the index.
 func (f *Fleet) loadPositions(ctx context.Context, db *cdc.Store, st *store) error {
 	var own int64
 	err := cdcx.Store(db).QueryRowContext(ctx, `SELECT seq FROM cdc_positions WHERE consumer = ?`, consumer).Scan(&own)
@@ -381,28 +385,36 @@ func (f *Fleet) loadPositions(ctx context.Context, db *cdc.Store, st *store) err
 		return fmt.Errorf("fleet: store %q: %w", st.id, err)
 	}
 	pos := make([]uint64, len(f.sinks))
-	for i := range pos {
-		pos[i] = uint64(own)
-	}
+	known := make([]bool, len(f.sinks))
 	rows, err := f.idx.QueryContext(ctx, `SELECT sink, seq FROM positions WHERE store = ?`, st.id)
 	if err != nil {
 		return fmt.Errorf("fleet: index: %w", err)
 	}
 	defer rows.Close()
+	seen := false
 	for rows.Next() {
 		var name string
 		var seq int64
 		if err := rows.Scan(&name, &seq); err != nil {
 			return fmt.Errorf("fleet: index: %w", err)
 		}
+		seen = true
 		for i, s := range f.sinks {
 			if s.name == name {
-				pos[i] = max(pos[i], uint64(seq))
+				pos[i], known[i] = uint64(seq), true
 			}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("fleet: index: %w", err)
+	}
+	for i := range pos {
+		if !known[i] && !seen {
+			// The index has nothing of the store (it was lost): every sink
+			// resumes from the store's own, lagging, position. A sink added
+			// since starts at the oldest retained change (0).
+			pos[i] = uint64(own)
+		}
 	}
 	f.mu.Lock()
 	st.pos, st.saved = pos, append([]uint64(nil), pos...)
