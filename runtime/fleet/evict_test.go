@@ -120,6 +120,8 @@ func TestRestartDeliversPending(t *testing.T) {
 	f2 := openFleet(t, opts)
 	if st := f2.Stats(); st.Unread != 12 {
 		t.Errorf("new fleet: %d stores to read, want 12 (only those with undelivered changes)", st.Unread)
+	} else if st.Sinks[0].Name != "http" || st.Sinks[0].Attempt == 0 || st.Sinks[0].NextAttempt.IsZero() {
+		t.Errorf("new fleet: the http sink's retry schedule was not resumed: %+v", st.Sinks[0])
 	}
 	if err := f2.Flush(ctx); err != nil {
 		t.Fatalf("Flush: %v", err)
@@ -146,8 +148,8 @@ func TestRestartDeliversPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	f3 := openFleet(t, opts)
-	if st := f3.Stats(); st.Unread != 0 {
-		t.Errorf("third fleet: %d stores to read, want 0", st.Unread)
+	if st := f3.Stats(); st.Unread != 0 || st.Sinks[0].Attempt != 0 {
+		t.Errorf("third fleet: %d stores to read, http attempt %d; want 0, 0", st.Unread, st.Sinks[0].Attempt)
 	}
 }
 

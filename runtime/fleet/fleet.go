@@ -202,6 +202,9 @@ func Open(ctx context.Context, opts Options) (_ *Fleet, err error) {
 	if err := f.loadCustom(ctx); err != nil {
 		return nil, err
 	}
+	if err := f.loadRetry(ctx); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 

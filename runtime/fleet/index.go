@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, store TEXT NOT NULL,
 	type TEXT NOT NULL, json BLOB NOT NULL);
 -- per sink: the custom event sequence number delivered through.
 CREATE TABLE IF NOT EXISTS custom_pos (sink TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+-- per sink: its retry schedule while it fails.
+CREATE TABLE IF NOT EXISTS retry (sink TEXT PRIMARY KEY, attempt INTEGER NOT NULL, next_ms INTEGER NOT NULL,
+	last_error TEXT NOT NULL);
 -- events a sink rejected for good.
 CREATE TABLE IF NOT EXISTS dead (id INTEGER PRIMARY KEY, sink TEXT NOT NULL, batch_id TEXT NOT NULL,
 	events INTEGER NOT NULL, status INTEGER NOT NULL, error TEXT NOT NULL, body BLOB NOT NULL, ts_ms INTEGER NOT NULL);

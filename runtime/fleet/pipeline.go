@@ -43,6 +43,7 @@ type sink struct {
 	customSaved  uint64
 	attempt      int
 	nextAt       time.Time
+	retrySaved   bool // the index holds a retry schedule of the sink
 	lastErr      string
 	delivered    uint64
 	requests     uint64
@@ -227,7 +228,9 @@ func (f *Fleet) Run(ctx context.Context) error {
 			f.log.Warn("fleet: delivery", "error", err.Error())
 		}
 		if more {
-			signal(f.full)
+			// What came during the round waits for its own batch (or a
+			// batch's worth, which signals full).
+			signal(f.wake)
 		}
 		if at, ok := f.nextRetry(); ok {
 			retry.Reset(max(time.Until(at), time.Millisecond))
@@ -523,8 +526,15 @@ func (f *Fleet) deliverSink(ctx context.Context, s *sink, force bool, customTarg
 		s.failures++
 		s.nextAt = f.p.Now().Add(f.p.RetryDelay(s.attempt, de.RetryAfter))
 		s.lastErr = de.Error()
+		attempt, next := s.attempt, s.nextAt
+		s.retrySaved = true
 		f.mu.Unlock()
-		return errors.Join(append(dead, de)...)
+		// The schedule survives a restart: a new fleet does not hammer a
+		// sink that is down.
+		_, perr := f.idx.ExecContext(context.WithoutCancel(ctx), `INSERT INTO retry (sink, attempt, next_ms, last_error)
+			VALUES (?, ?, ?, ?) ON CONFLICT (sink) DO UPDATE SET attempt = excluded.attempt,
+			next_ms = excluded.next_ms, last_error = excluded.last_error`, s.name, attempt, next.UnixMilli(), de.Error())
+		return errors.Join(append(dead, de, perr)...)
 	}
 	return errors.Join(dead...)
 }
@@ -689,6 +699,13 @@ func (f *Fleet) save(ctx context.Context) error {
 			unpends = append(unpends, unpend{st, st.gen})
 		}
 	}
+	var healthy []string // sinks that recovered since their schedule was saved
+	for _, s := range f.sinks {
+		if s.attempt == 0 && s.retrySaved {
+			healthy = append(healthy, s.name)
+			s.retrySaved = false
+		}
+	}
 	customs := make([]uint64, len(f.sinks))
 	minCustom := uint64(0)
 	for i, s := range f.sinks {
@@ -711,6 +728,11 @@ func (f *Fleet) save(ctx context.Context) error {
 					ON CONFLICT (sink) DO UPDATE SET seq = max(seq, excluded.seq)`, s.name, int64(customs[i])); err != nil {
 					return err
 				}
+			}
+		}
+		for _, name := range healthy {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM retry WHERE sink = ?`, name); err != nil {
+				return err
 			}
 		}
 		if minCustom > 0 {
@@ -840,6 +862,29 @@ func (f *Fleet) persistCustom(ctx context.Context) error {
 	f.custom.persisted = max(f.custom.persisted, evs[len(evs)-1].seq)
 	f.mu.Unlock()
 	return nil
+}
+
+// loadRetry resumes the retry schedules a previous fleet saved.
+func (f *Fleet) loadRetry(ctx context.Context) error {
+	rows, err := f.idx.QueryContext(ctx, `SELECT sink, attempt, next_ms, last_error FROM retry`)
+	if err != nil {
+		return fmt.Errorf("fleet: index: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, msg string
+		var attempt int
+		var next int64
+		if err := rows.Scan(&name, &attempt, &next, &msg); err != nil {
+			return fmt.Errorf("fleet: index: %w", err)
+		}
+		for _, s := range f.sinks {
+			if s.name == name {
+				s.attempt, s.nextAt, s.lastErr, s.retrySaved = attempt, time.UnixMilli(next), msg, true
+			}
+		}
+	}
+	return rows.Err()
 }
 
 // loadCustom resumes the custom events a previous fleet set aside.
