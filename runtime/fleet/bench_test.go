@@ -331,3 +331,83 @@ func BenchmarkPut(b *testing.B) {
 		}
 	})
 }
+
+// TestRestoreFromFleetLake measures snapshot.RestoreTo of one store from a
+// fleet's lake of 2,000 stores against the same restore from a lake that
+// holds only that store, interleaved.
+func TestRestoreFromFleetLake(t *testing.T) {
+	if os.Getenv(benchEnv) == "" {
+		t.Skip("set " + benchEnv + "=1 to run")
+	}
+	ctx := context.Background()
+	const stores, changes = 2000, 5
+	fleetLake, oneLake := lake.Dir(t.TempDir()), lake.Dir(t.TempDir())
+	f := openFleet(t, fleet.Options{Dir: t.TempDir(), MaxOpen: 2500, Emitter: emitter.Options{Bucket: fleetLake}})
+	const target = "t0007"
+	var last cdc.Bookmark
+	for n := range changes {
+		for i := range stores {
+			id := fmt.Sprintf("t%04d", i)
+			if err := f.Do(ctx, id, func(s *cdc.Store) error {
+				if err := users(t, s).Put(ctx, fmt.Sprint("d", n), user{N: n}); err != nil {
+					return err
+				}
+				if id == target {
+					var err error
+					last, err = s.Bookmark(ctx)
+					return err
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := f.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The same store's changes alone, through one emitter.
+	one, err := cdc.Open(ctx, filepath.Join(t.TempDir(), "one.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	em, err := emitter.New(one, emitter.Options{CDC: true, Bucket: oneLake, Identity: eventsIdentity(target)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := users(t, one)
+	for n := range changes {
+		if err := c.Put(ctx, fmt.Sprint("d", n), user{N: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oneLast, _ := one.Bookmark(ctx)
+	if err := em.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = em.Close(ctx)
+	restore := func(b lake.Bucket, bm cdc.Bookmark) time.Duration {
+		fresh, err := cdc.Open(ctx, filepath.Join(t.TempDir(), "fresh.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fresh.Close()
+		start := time.Now()
+		res, err := snapshotRestoreTo(ctx, fresh, b, target, bm)
+		if err != nil {
+			t.Fatalf("RestoreTo: %v", err)
+		}
+		if res != changes {
+			t.Fatalf("replayed %d changes, want %d", res, changes)
+		}
+		return time.Since(start)
+	}
+	var tf, to time.Duration
+	for range 3 {
+		tf += restore(fleetLake, last)
+		to += restore(oneLake, oneLast)
+	}
+	t.Logf("RestoreTo of one store: from the fleet's lake of %d stores %v, from its own lake %v (%.1f×)",
+		stores, tf/3, to/3, tf.Seconds()/to.Seconds())
+}

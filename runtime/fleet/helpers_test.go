@@ -16,6 +16,7 @@ import (
 	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/fleet"
 	"github.com/dotdo/events/runtime/lake"
+	"github.com/dotdo/events/runtime/snapshot"
 )
 
 // wireEvent is what the tests read of an event on the wire or in the lake.
@@ -192,3 +193,12 @@ func bookmark(t testing.TB, s *cdc.Store) string {
 }
 
 func eventsCustom(typ string) events.Custom { return events.Custom{Type: typ} }
+
+func eventsIdentity(id string) events.Identity { return events.Identity{ID: id} }
+
+// snapshotRestoreTo restores store id at bm into s and returns how many
+// changes it replayed.
+func snapshotRestoreTo(ctx context.Context, s *cdc.Store, b lake.Bucket, id string, bm cdc.Bookmark) (int, error) {
+	res, err := snapshot.RestoreTo(ctx, s, b, id, snapshot.Target{Bookmark: bm})
+	return res.Replayed, err
+}
