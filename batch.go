@@ -66,8 +66,8 @@ func DecodeEvent(data []byte) (Event, error) {
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidEvent, err)
 	}
-	if !validType(head.Type) {
-		return nil, fmt.Errorf("%w: type %q must be 1-%d characters of [a-zA-Z0-9._-]", ErrInvalidEvent, head.Type, maxTypeLen)
+	if !wire.ValidType(head.Type) {
+		return nil, fmt.Errorf("%w: type %q must be 1-%d characters of [a-zA-Z0-9._-]", ErrInvalidEvent, head.Type, wire.MaxTypeLen)
 	}
 	ts, err := wire.ParseTime(head.TS)
 	if err != nil {

@@ -17,9 +17,6 @@ import (
 // TimeLayout is the wire format of "ts": UTC with exactly three fractional digits.
 const TimeLayout = wire.TimeLayout
 
-// maxTypeLen is the longest event type accepted.
-const maxTypeLen = 128
-
 // ErrInvalidEvent is matched (with errors.Is) by every validation error of an event.
 var ErrInvalidEvent = wire.ErrInvalidEvent
 
@@ -64,28 +61,11 @@ type Event interface {
 	AppendJSON(dst []byte, env Envelope) ([]byte, error)
 }
 
-// validType reports whether s is a valid event type: 1 to 128 characters of
-// ASCII letters, digits, '.', '_' and '-'.
-func validType(s string) bool {
-	if len(s) == 0 || len(s) > maxTypeLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // validateCommon checks what every event needs once stamped: a valid type and
 // a time (its own or env's). do is not checked: a store id is not required.
 func validateCommon(typ string, ts time.Time, do Identity, env Envelope) error {
-	if !validType(typ) {
-		return fmt.Errorf("%w: type %q must be 1-%d characters of [a-zA-Z0-9._-]", ErrInvalidEvent, typ, maxTypeLen)
+	if !wire.ValidType(typ) {
+		return fmt.Errorf("%w: type %q must be 1-%d characters of [a-zA-Z0-9._-]", ErrInvalidEvent, typ, wire.MaxTypeLen)
 	}
 	if ts.IsZero() && env.TS.IsZero() {
 		return fmt.Errorf("%w: %s has no ts", ErrInvalidEvent, typ)

@@ -55,7 +55,7 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "data: SQLite %s, lake %s\n", cfg.DB, lakeRoot)
 
-	ingest, err := startIngest()
+	ingest, err := startIngest(filepath.Join(cfg.Dir, "ingest-lake"))
 	if err != nil {
 		return err
 	}

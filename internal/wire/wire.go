@@ -102,3 +102,28 @@ func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+// MaxTypeLen is the longest event type.
+const MaxTypeLen = 128
+
+// ValidType reports whether s is a valid event type: 1 to MaxTypeLen
+// characters of ASCII letters, digits, '.', '_' and '-'. The root package
+// and the ingest's scanner both hold events to it.
+func ValidType[S string | []byte](s S) bool {
+	if len(s) == 0 || len(s) > MaxTypeLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !typeChar[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+var typeChar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+	}
+	return t
+}()
