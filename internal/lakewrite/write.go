@@ -71,15 +71,6 @@ func WriteEvents(ctx context.Context, b lake.Bucket, id events.Identity, evs []E
 			return nil, fmt.Errorf("%w: lake: event %d (seq %d): %s", events.ErrInvalidEvent, i, ev.Seq, err)
 		}
 	}
-	return writeHours(ctx, b, evs, func(hour time.Time, first EncodedEvent, sum string) string {
-		return lakeformat.StoreKey(hour, id.ID, first.TS.UnixMilli(), first.Seq, sum)
-	}, func(n int) map[string]string { return eventsMetadata(id, n) })
-}
-
-// writeHours writes evs as one JSON Lines object per UTC hour, each named
-// by key (the hour, its first event, the body's Sum) with metadata meta(count).
-func writeHours(ctx context.Context, b lake.Bucket, evs []EncodedEvent,
-	key func(hour time.Time, first EncodedEvent, sum string) string, meta func(n int) map[string]string) ([]Written, error) {
 	parts := splitByHour(evs)
 	written := make([]Written, 0, len(parts))
 	var body bytes.Buffer
@@ -90,8 +81,13 @@ func writeHours(ctx context.Context, b lake.Bucket, evs []EncodedEvent,
 			body.WriteByte('\n')
 		}
 		first, last := p.events[0], p.events[len(p.events)-1]
-		w := Written{Key: key(p.hour, first, lakeformat.Sum(body.Bytes())), Count: len(p.events), FirstSeq: first.Seq, LastSeq: last.Seq}
-		opts := lake.PutOptions{ContentType: lakeformat.ContentTypeJSONL, Metadata: meta(len(p.events))}
+		w := Written{
+			Key:      lakeformat.StoreKey(p.hour, id.ID, first.TS.UnixMilli(), first.Seq, lakeformat.Sum(body.Bytes())),
+			Count:    len(p.events),
+			FirstSeq: first.Seq,
+			LastSeq:  last.Seq,
+		}
+		opts := lake.PutOptions{ContentType: lakeformat.ContentTypeJSONL, Metadata: eventsMetadata(id, len(p.events))}
 		if err := b.Put(ctx, w.Key, bytes.NewReader(body.Bytes()), opts); err != nil {
 			return written, fmt.Errorf("lake: write %d events to %s: %w", w.Count, w.Key, err)
 		}
@@ -164,25 +160,4 @@ func truncateUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
-}
-
-// WriteMulti writes events of many stores (each event's JSON carries its
-// own do.id) as objects of writer, one per UTC hour of the events' own TS,
-// under lakeformat.WriterKey(hour, writer, first event's ms, seq, Sum of the
-// body): a retry of the same events writes the same bytes under the same
-// keys. Objects have content type ContentTypeJSONL and the metadata
-// eventCount (no doId: they hold many stores). Checks and errors are those
-// of WriteEvents; an invalid writer gives lake.ErrInvalidKey.
-func WriteMulti(ctx context.Context, b lake.Bucket, writer string, seq uint64, evs []EncodedEvent) ([]Written, error) {
-	if !lakeformat.ValidWriterID(writer) {
-		return nil, fmt.Errorf("%w: lake: writer id %q", lake.ErrInvalidKey, writer)
-	}
-	for i, ev := range evs {
-		if err := checkEncoded(ev); err != nil {
-			return nil, fmt.Errorf("%w: lake: event %d: %s", events.ErrInvalidEvent, i, err)
-		}
-	}
-	return writeHours(ctx, b, evs, func(hour time.Time, first EncodedEvent, sum string) string {
-		return lakeformat.WriterKey(hour, writer, first.TS.UnixMilli(), seq, sum)
-	}, func(n int) map[string]string { return map[string]string{lakeformat.MetaEventCount: strconv.Itoa(n)} })
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dotdo/events/internal/emitterhook"
+	"github.com/dotdo/events/internal/lakeformat"
 	"github.com/dotdo/events/internal/lakewrite"
 	"github.com/dotdo/events/internal/wire"
 )
@@ -42,7 +43,10 @@ func resolveMulti(o any, writer string) (emitterhook.Pipeline, error) {
 		p.BatchSizes = append(p.BatchSizes, cfg.BatchSize)
 	}
 	if cfg.Bucket != nil {
-		p.Sinks = append(p.Sinks, &multiLake{cfg: &cfg, red: red, writer: writer})
+		p.Sinks = append(p.Sinks, &multiLake{cfg: &cfg, red: red, w: &lakewrite.MultiWriter{Bucket: cfg.Bucket,
+			Key: func(hour time.Time, firstMs int64, seq uint64, sum string) string {
+				return lakeformat.WriterKey(hour, writer, firstMs, seq, sum)
+			}}})
 		p.BatchSizes = append(p.BatchSizes, cfg.LakeBatchSize)
 	}
 	for _, s := range cfg.Sinks {
@@ -78,11 +82,12 @@ func (s *multiHTTP) Send(ctx context.Context, b *Batch) error {
 }
 
 // multiLake is the lake sink for batches of many stores: one object per
-// UTC hour of the events' own ts, named by the writer (lakewrite.WriteMulti).
+// UTC hour of the events' own ts, named by the writer
+// (lakeformat.WriterKey). The events are this module's own encoding.
 type multiLake struct {
 	cfg    *config
 	red    redactor
-	writer string
+	w      *lakewrite.MultiWriter
 	mu     sync.Mutex
 	lastID string
 	n      uint64 // numbers the batches: the same for a retry of one
@@ -102,11 +107,11 @@ func (s *multiLake) Send(ctx context.Context, b *Batch) error {
 	}
 	s.evs = s.evs[:0]
 	for _, ev := range b.Events {
-		s.evs = append(s.evs, lakewrite.EncodedEvent{TS: ev.TS, JSON: ev.JSON})
+		s.evs = append(s.evs, lakewrite.EncodedEvent{TS: ev.TS, Seq: s.n, JSON: ev.JSON})
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	if _, err := lakewrite.WriteMulti(ctx, s.cfg.Bucket, s.writer, s.n, s.evs); err != nil {
+	if _, err := s.w.Write(ctx, s.evs); err != nil {
 		return &DeliveryError{Sink: "lake", Permanent: lakePermanent(err), Msg: s.red.clean(err.Error()), Err: s.red.wrap(err)}
 	}
 	return nil
