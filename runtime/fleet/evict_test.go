@@ -31,15 +31,7 @@ func TestEvictionWhileIngestDown(t *testing.T) {
 	for round := range 2 {
 		for i := range n {
 			id := fmt.Sprintf("t%03d", i)
-			if err := f.Do(ctx, id, func(s *cdc.Store) error {
-				if err := users(t, s).Put(ctx, "u", user{N: round}); err != nil {
-					return err
-				}
-				want[id] = append(want[id], bookmark(t, s))
-				return nil
-			}); err != nil {
-				t.Fatalf("Do: %v", err)
-			}
+			putRecorded(t, f, id, user{N: round}, want)
 			if st := f.Stats(); st.Open > 20 {
 				t.Fatalf("%d stores open, MaxOpen 20", st.Open)
 			}
@@ -88,18 +80,7 @@ func TestRestartDeliversPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][]string{}
-	put := func(f *fleet.Fleet, id string) {
-		t.Helper()
-		if err := f.Do(ctx, id, func(s *cdc.Store) error {
-			if err := users(t, s).Put(ctx, "u", user{}); err != nil {
-				return err
-			}
-			want[id] = append(want[id], bookmark(t, s))
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	put := func(f *fleet.Fleet, id string) { putRecorded(t, f, id, user{}, want) }
 	for i := range 10 { // delivered at once
 		put(f, fmt.Sprintf("done-%d", i))
 	}
@@ -183,16 +164,7 @@ func TestNewSinkCatchesUp(t *testing.T) {
 	f := openFleet(t, fleet.Options{Dir: dir, Emitter: emitter.Options{Bucket: b}})
 	want := map[string][]string{}
 	for i := range 3 {
-		id := fmt.Sprintf("s%d", i)
-		if err := f.Do(ctx, id, func(s *cdc.Store) error {
-			if err := users(t, s).Put(ctx, "u", user{}); err != nil {
-				return err
-			}
-			want[id] = append(want[id], bookmark(t, s))
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		putRecorded(t, f, fmt.Sprintf("s%d", i), user{}, want)
 	}
 	if err := f.Close(ctx); err != nil {
 		t.Fatal(err)

@@ -202,3 +202,19 @@ func snapshotRestoreTo(ctx context.Context, s *cdc.Store, b lake.Bucket, id stri
 	res, err := snapshot.RestoreTo(ctx, s, b, id, snapshot.Target{Bookmark: bm})
 	return res.Replayed, err
 }
+
+// putRecorded puts u as document "u" of store id and records the change's
+// bookmark in want.
+func putRecorded(t testing.TB, f *fleet.Fleet, id string, u user, want map[string][]string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := f.Do(ctx, id, func(s *cdc.Store) error {
+		if err := users(t, s).Put(ctx, "u", u); err != nil {
+			return err
+		}
+		want[id] = append(want[id], bookmark(t, s))
+		return nil
+	}); err != nil {
+		t.Fatalf("Do %s: %v", id, err)
+	}
+}
