@@ -108,6 +108,7 @@ type Fleet struct {
 
 	wake  chan struct{} // something to deliver
 	full  chan struct{} // a batch's worth waits: do not linger
+	evict chan struct{} // few slots are free: close idle stores ahead
 	stop  chan struct{} // closed by Close
 	round sync.Mutex    // one delivery round at a time
 
@@ -189,7 +190,7 @@ func Open(ctx context.Context, opts Options) (_ *Fleet, err error) {
 		dir: opts.Dir, class: opts.Class, maxOpen: opts.MaxOpen, idleTimeout: opts.IdleTimeout,
 		init: opts.Init, storeOpts: opts.Store, p: p, idx: idx, dirLock: lock, writer: writer, log: p.Logger,
 		batchBase: fmt.Sprintf("%s-%x", writer, time.Now().UnixNano()),
-		wake:      make(chan struct{}, 1), full: make(chan struct{}, 1), stop: make(chan struct{}),
+		wake:      make(chan struct{}, 1), full: make(chan struct{}, 1), evict: make(chan struct{}, 1), stop: make(chan struct{}),
 		stores: map[string]*store{}, freed: make(chan struct{}),
 		unread: map[*store]struct{}{}, withQ: map[*store]struct{}{},
 	}

@@ -199,6 +199,24 @@ func (f *Fleet) Run(ctx context.Context) error {
 		defer t.Stop()
 		idle = t.C
 	}
+	// Closing stores ahead of misses runs beside the rounds.
+	evictDone := make(chan struct{})
+	defer func() { <-evictDone }()
+	evictCtx, stopEvict := context.WithCancel(ctx)
+	defer stopEvict()
+	go func() {
+		defer close(evictDone)
+		for {
+			select {
+			case <-evictCtx.Done():
+				return
+			case <-f.stop:
+				return
+			case <-f.evict:
+				f.evictAhead(evictCtx)
+			}
+		}
+	}()
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
@@ -263,6 +281,28 @@ func (f *Fleet) evictIdle(ctx context.Context) {
 		}
 		st := e.Value.(*store)
 		if st.refs > 0 || st.busy != nil || st.lastUsed.After(cutoff) {
+			f.mu.Unlock()
+			return
+		}
+		f.beginClose(st)
+		f.mu.Unlock()
+		if err := f.finishClose(ctx, st); err != nil {
+			f.log.Warn("fleet: closing an idle store failed", "store", st.id, "error", err.Error())
+		}
+	}
+}
+
+// evictAhead closes least recently used idle stores until headroom slots
+// are free.
+func (f *Fleet) evictAhead(ctx context.Context) {
+	for {
+		f.mu.Lock()
+		if f.nOpen <= f.maxOpen-f.headroom() {
+			f.mu.Unlock()
+			return
+		}
+		st := f.lruVictim()
+		if st == nil {
 			f.mu.Unlock()
 			return
 		}

@@ -144,6 +144,9 @@ func (f *Fleet) acquire(ctx context.Context, id string, create, delivery bool) (
 		}
 		st.elem = f.lru.PushFront(st)
 		st.refs++
+		if f.nOpen > f.maxOpen-f.headroom() {
+			signal(f.evict) // Run closes the least recently used ahead of the next miss
+		}
 		if _, ok := f.unread[st]; !ok && !delivery {
 			// Check the log once per open: a sink added since may not
 			// have every change yet.
@@ -158,6 +161,11 @@ func (f *Fleet) acquire(ctx context.Context, id string, create, delivery bool) (
 		return st, nil
 	}
 }
+
+// headroom is how many slots Run keeps free, closing idle stores in the
+// background, so that a miss rarely waits for a close (a synced commit and
+// a checkpoint).
+func (f *Fleet) headroom() int { return max(1, f.maxOpen/64) }
 
 // freeLocked wakes whoever waits for a slot or a store. f.mu is held.
 func (f *Fleet) freeLocked() {
