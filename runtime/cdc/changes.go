@@ -126,7 +126,7 @@ func (t *Tx) appendChange(ctx context.Context, c RawChange) (Bookmark, error) {
 		if !json.Valid(v.raw) {
 			return "", fmt.Errorf("%w: change of %s/%s is not valid JSON", ErrEncode, c.Collection, c.DocID)
 		}
-		if err := checkDepth(v.raw, "change of "+c.Collection+"/"+c.DocID); err != nil {
+		if err := checkDepth(v.raw, func() string { return "change of " + c.Collection + "/" + c.DocID }); err != nil {
 			return "", err
 		}
 		*v.dst = string(v.raw)

@@ -155,7 +155,7 @@ func encode[T any](id string, doc T) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q: %v", ErrEncode, id, err)
 	}
-	if err := checkDepth(raw, fmt.Sprintf("document %q", id)); err != nil {
+	if err := checkDepth(raw, func() string { return fmt.Sprintf("document %q", id) }); err != nil {
 		return nil, err
 	}
 	return raw, nil

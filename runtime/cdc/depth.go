@@ -12,7 +12,7 @@ const maxDepth = 1000
 
 // checkDepth returns an ErrEncode error when the JSON text raw nests deeper
 // than maxDepth. raw must be valid JSON (json.Marshal's output or checked).
-func checkDepth(raw []byte, what string) error {
+func checkDepth(raw []byte, what func() string) error {
 	if len(raw) <= 2*maxDepth {
 		return nil // each level takes two bytes at least: not deep enough
 	}
@@ -40,7 +40,7 @@ func checkDepth(raw []byte, what string) error {
 		}
 	}
 	if deepest > maxDepth {
-		return fmt.Errorf("%w: %s nests %d levels deep; at most %d are kept (SQLite's JSON depth limit)", ErrEncode, what, deepest, maxDepth)
+		return fmt.Errorf("%w: %s nests %d levels deep; at most %d are kept (SQLite's JSON depth limit)", ErrEncode, what(), deepest, maxDepth)
 	}
 	return nil
 }

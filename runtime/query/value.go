@@ -7,9 +7,9 @@ import (
 	"unicode/utf8"
 )
 
-// MaxValueLen is the longest value, in characters (Unicode code points), of
+// maxValueLen is the longest value, in characters (Unicode code points), of
 // any string option.
-const MaxValueLen = 1000
+const maxValueLen = 1000
 
 // checkValue says what is wrong with a string option's value, or "" when it
 // can be written as a literal. Empty values are checked by the caller, since
@@ -18,7 +18,7 @@ func checkValue(v string) string {
 	if !utf8.ValidString(v) {
 		return "not valid UTF-8"
 	}
-	if n := utf8.RuneCountInString(v); n > MaxValueLen {
+	if n := utf8.RuneCountInString(v); n > maxValueLen {
 		return "longer than 1000 characters"
 	}
 	for _, r := range v {

@@ -119,7 +119,7 @@ func (p *bodyParser) parse() (h header, sum string, err error) {
 				return h, "", err
 			}
 			if string(raw) != "1" {
-				return h, "", fmt.Errorf("%w: version %s, this package reads %d", ErrVersion, raw, Version)
+				return h, "", fmt.Errorf("%w: version %s, this package reads %d", ErrVersion, raw, layoutVersion)
 			}
 		case "doId":
 			if err := p.decode(&h.id, name); err != nil {

@@ -13,9 +13,9 @@ import (
 	"github.com/dotdo/events/runtime/cdc"
 )
 
-// Version is the layout version of the snapshots this package writes and
+// layoutVersion is the layout version of the snapshots this package writes and
 // the only one it reads.
-const Version = 1
+const layoutVersion = 1
 
 // trailerLen is the length of the end of a body: `,"sha256":"<64 hex>"}`.
 const trailerLen = len(`,"sha256":""}`) + sha256.Size*2
@@ -38,7 +38,7 @@ func newBodyWriter(w io.Writer) *bodyWriter {
 func (b *bodyWriter) header(id string, ts time.Time, bm cdc.Bookmark, collections []string) error {
 	p := b.buf[:0]
 	p = append(p, `{"version":`...)
-	p = strconv.AppendInt(p, Version, 10)
+	p = strconv.AppendInt(p, layoutVersion, 10)
 	p = append(p, `,"doId":`...)
 	p = wire.AppendString(p, id)
 	p = append(p, `,"timestamp":`...)

@@ -31,7 +31,7 @@ func metadata(id string, res Result) map[string]string {
 		metaTimestamp: wire.FormatTime(res.Timestamp),
 		metaDocCount:  strconv.Itoa(res.TotalDocs),
 		metaBookmark:  string(res.Bookmark),
-		metaVersion:   strconv.Itoa(Version),
+		metaVersion:   strconv.Itoa(layoutVersion),
 	}
 	used := len(metaCollections)
 	for k, v := range m {
