@@ -16,6 +16,10 @@ import (
 type Store interface {
 	// Memory reports whether the store is a private ":memory:" database.
 	Memory() bool
+	// OneConnection reports whether reads share the writer's connection
+	// (":memory:" and lean stores): a write transaction cannot start while
+	// a read transaction (View) holds it.
+	OneConnection() bool
 	// Path returns the file the store was opened on.
 	Path() string
 	// Migrate brings the schema of component up to date: steps[i] is
@@ -82,6 +86,12 @@ type Hooks struct {
 	Store   func(s any) Store
 	Tx      func(t any) Tx
 	IDField func() any // a cdc.StringField[string] over the document id
+	// Lean is a cdc.Option of Open for stores that are mostly idle (a
+	// fleet's): reads and writes share the writer's one connection, so an
+	// open store holds 3 file descriptors (database, WAL, shared memory)
+	// instead of 5 and more. As on a ":memory:" store, a read outside a
+	// transaction waits while one runs: inside Store.Update, read through tx.
+	Lean func() any
 }
 
 var hooks Hooks

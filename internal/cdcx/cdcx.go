@@ -19,3 +19,7 @@ func Tx(t *cdc.Tx) cdchook.Tx { return cdchook.Get().Tx(t) }
 func IDField() cdc.StringField[string] {
 	return cdchook.Get().IDField().(cdc.StringField[string])
 }
+
+// Lean is the option of cdc.Open for a mostly idle store
+// (cdchook.Hooks.Lean).
+func Lean() cdc.Option { return cdchook.Get().Lean().(cdc.Option) }

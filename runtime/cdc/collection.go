@@ -37,6 +37,7 @@ type options struct {
 	collection bool       // the options are NewCollection's
 	indexes    []Order    // WithIndex
 	retention  *retention // WithRetention
+	lean       bool       // few connections, idle ones closed (cdchook: a fleet's stores)
 }
 
 // apply runs opts on a new options value.

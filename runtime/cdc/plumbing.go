@@ -18,14 +18,18 @@ func init() {
 		Store:   func(s any) cdchook.Store { return storePlumbing{s.(*Store)} },
 		Tx:      func(t any) cdchook.Tx { return txPlumbing{t.(*Tx)} },
 		IDField: func() any { return StringField[string]{OrderedField[string]{Field[string]{expr: "id"}}} },
+		Lean: func() any {
+			return Option(func(o *options) error { o.lean = true; return nil })
+		},
 	})
 }
 
 // storePlumbing implements cdchook.Store.
 type storePlumbing struct{ s *Store }
 
-func (p storePlumbing) Memory() bool { return p.s.path == ":memory:" }
-func (p storePlumbing) Path() string { return p.s.path }
+func (p storePlumbing) Memory() bool        { return p.s.path == ":memory:" }
+func (p storePlumbing) OneConnection() bool { return p.s.reader == p.s.writer }
+func (p storePlumbing) Path() string        { return p.s.path }
 
 func (p storePlumbing) Migrate(ctx context.Context, component string, steps []string) error {
 	if component == "" || component == "cdc" {

@@ -34,6 +34,7 @@ type Store struct {
 	path   string
 	writer *sql.DB // one connection: every write goes through it
 	reader *sql.DB // a pool of read-only connections (the writer for :memory:)
+	lean   bool    // a mostly idle store (cdchook.Hooks.Lean)
 
 	mu          sync.Mutex
 	collections map[string]*tables // prepared statements per collection
@@ -82,6 +83,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			writer.Close()
 			return nil, fmt.Errorf("cdc: open %s: %w", path, explainCantOpen(err))
 		}
+	}
+	s.lean = cfg.lean
+	if !memory && !s.lean {
 		reader, err := sql.Open("sqlite", dsn(path, true))
 		if err != nil {
 			writer.Close()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/internal/cdcx"
+	"github.com/dotdo/events/internal/changeevent"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/changelog"
 )
@@ -416,20 +417,7 @@ func (e *Emitter) encodeChanges(changes []cdc.RawChange, b *batch) error {
 			return fmt.Errorf("emitter: change log: %w", err)
 		}
 		idBuf = appendEventID(idBuf[:0], e.storeID, 'c', uint64(seq))
-		ev := events.CollectionChange{
-			Type:       ch.Op.EventType(),
-			TS:         ch.TS,
-			ID:         string(idBuf),
-			Collection: ch.Collection,
-			DocID:      ch.DocID,
-			Bookmark:   string(ch.Bookmark),
-		}
-		if ch.Op != cdc.OpDelete {
-			ev.Doc = ch.Doc
-		}
-		if e.cfg.TrackPrevious && ch.Op != cdc.OpInsert {
-			ev.Prev = ch.Prev
-		}
+		ev := changeevent.Of(ch, string(idBuf), e.cfg.TrackPrevious)
 		off := len(b.buf)
 		if b.buf, err = ev.AppendJSON(b.buf, env); err != nil {
 			return fmt.Errorf("emitter: encode change %s: %w", ch.Bookmark, err)

@@ -46,18 +46,29 @@ func (s httpSink) Send(ctx context.Context, pb *Batch) error {
 	if b == nil {
 		return &DeliveryError{Sink: "http", Permanent: true, Msg: "not a batch of this emitter"}
 	}
-	err := s.post(ctx, b.body)
+	return sendHTTP(ctx, &s.e.cfg, s.e.red, pb.ID, b.body, b.raw)
+}
+
+// sendHTTP POSTs a batch of the events raw (body: its wire form, built
+// from id and raw when nil) and, when the ingest answers 400 naming one
+// event, sends the others again at once without it (see httpSink.Send).
+// The emitter's and a fleet's HTTP sinks both send with it.
+func sendHTTP(ctx context.Context, cfg *config, red redactor, id string, body []byte, raw [][]byte) error {
+	if body == nil {
+		body = wire.AppendBatch(nil, id, raw)
+	}
+	err := post(ctx, cfg, red, body)
 	var de *DeliveryError
-	if !errors.As(err, &de) || de.named < 1 || de.named > b.len() || b.len() < 2 {
+	if !errors.As(err, &de) || de.named < 1 || de.named > len(raw) || len(raw) < 2 {
 		return err
 	}
 	first := de
-	keep := make([]int, b.len()) // the original indexes of what is sent
+	keep := make([]int, len(raw)) // the original indexes of what is sent
 	for i := range keep {
 		keep[i] = i
 	}
 	var rejected []int
-	id, raw := pb.ID, make([][]byte, 0, b.len())
+	sub := make([][]byte, 0, len(raw))
 	for {
 		i := de.named - 1
 		rejected = append(rejected, keep[i])
@@ -66,12 +77,12 @@ func (s httpSink) Send(ctx context.Context, pb *Batch) error {
 			first.Rejected = nil // every event: the whole batch
 			return first
 		}
-		raw = raw[:0]
+		sub = sub[:0]
 		for _, i := range keep {
-			raw = append(raw, b.raw[i])
+			sub = append(sub, raw[i])
 		}
 		id += "-x" + strconv.Itoa(rejected[len(rejected)-1])
-		err = s.post(ctx, wire.AppendBatch(nil, id, raw))
+		err = post(ctx, cfg, red, wire.AppendBatch(nil, id, sub))
 		if err == nil {
 			slices.Sort(rejected)
 			first.Rejected, first.Permanent = rejected, false
@@ -83,24 +94,25 @@ func (s httpSink) Send(ctx context.Context, pb *Batch) error {
 	}
 }
 
-// post POSTs one batch body.
-func (s httpSink) post(ctx context.Context, body []byte) error {
-	e := s.e
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
+// post POSTs one batch body and says how it went: nil for a 2xx, else a
+// *DeliveryError (a redirect is a failed attempt, never a delivery; 4xx
+// other than 408 and 429 are permanent) that never shows the API key.
+func post(ctx context.Context, cfg *config, red redactor, body []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.Endpoint, bytes.NewReader(body))
 	if err != nil {
-		return &DeliveryError{Sink: "http", Permanent: false, Msg: "cannot build request for " + e.cfg.redacted}
+		return &DeliveryError{Sink: "http", Permanent: false, Msg: "cannot build request for " + cfg.redacted}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if e.cfg.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+e.cfg.APIKey)
+	if cfg.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+cfg.APIKey)
 	}
-	resp, err := e.cfg.HTTPClient.Do(req)
+	resp, err := cfg.HTTPClient.Do(req)
 	if err != nil {
 		// *url.Error names the URL without its password; the key is only in
 		// a header, but servers and proxies can echo anything: scrub it.
-		return &DeliveryError{Sink: "http", Msg: e.red.clean(err.Error()), Err: e.red.wrap(err)}
+		return &DeliveryError{Sink: "http", Msg: red.clean(err.Error()), Err: red.wrap(err)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -109,23 +121,23 @@ func (s httpSink) post(ctx context.Context, body []byte) error {
 	}
 	// Read past the limit by the longest form of the key, so a key that
 	// straddles the cut is still whole when it is redacted.
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, int64(maxErrorBody+e.red.max)))
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, int64(maxErrorBody+red.max)))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
-	msg := fmt.Sprintf("POST %s: %s", e.cfg.redacted, http.StatusText(resp.StatusCode))
+	msg := fmt.Sprintf("POST %s: %s", cfg.redacted, http.StatusText(resp.StatusCode))
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		// Retried, not dead-lettered: the events wait until Endpoint is fixed.
 		msg += ": the endpoint redirects"
 		if loc, err := resp.Location(); err == nil {
 			msg += " to " + loc.Redacted() + "; set Options.Endpoint to it"
 		}
-	} else if body := printable(e.red.clean(e.red.cut(string(head), maxErrorBody))); body != "" {
+	} else if body := printable(red.clean(red.cut(string(head), maxErrorBody))); body != "" {
 		msg += ": " + body
 	}
 	de := &DeliveryError{
 		Sink:      "http",
 		Status:    resp.StatusCode,
 		Permanent: !transientStatus(resp.StatusCode),
-		Msg:       e.red.clean(msg),
+		Msg:       red.clean(msg),
 	}
 	if resp.StatusCode == http.StatusBadRequest {
 		var named struct {
@@ -136,7 +148,7 @@ func (s httpSink) post(ctx context.Context, body []byte) error {
 		}
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		de.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), e.cfg.Now())
+		de.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), cfg.Now())
 	}
 	return de
 }

@@ -81,7 +81,7 @@ const maxRawPrefix = 200
 // A bad Selection yields one error matching ErrInvalidOptions (or
 // events.ErrInvalidStoreID); a line that is not a JSON object with a type
 // and a time yields an error matching ErrCorrupt that names the object and
-// line; a failing Bucket yields its error. The sequence ends after an error.
+// line (with a Store, lines that cannot hold its id are skipped undecoded); a failing Bucket yields its error. The sequence ends after an error.
 func Events(ctx context.Context, b Bucket, sel Selection) iter.Seq2[Event, error] {
 	return func(yield func(Event, error) bool) {
 		if err := sel.check(b); err != nil {
@@ -264,7 +264,7 @@ func readObject(ctx context.Context, b Bucket, key string, sel Selection, yield 
 		if rerr != nil && !errors.Is(rerr, io.EOF) {
 			return yield(Event{}, fmt.Errorf("lake: events: read %s: %w", quoteKey(key), rerr))
 		}
-		if text = bytes.TrimSpace(text); len(text) > 0 {
+		if text = bytes.TrimSpace(text); len(text) > 0 && (store == "" || mayBeOf(text, store)) {
 			var h lineHead
 			err := json.Unmarshal(text, &h)
 			var ts time.Time

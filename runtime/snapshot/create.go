@@ -126,9 +126,9 @@ func Create(ctx context.Context, store *cdc.Store, id string, opts Options) (Res
 			})
 		})
 	}
-	if cdcx.Store(store).Memory() {
-		// The read pool is the writer's one connection: a write
-		// transaction cannot start while a View holds it.
+	if cdcx.Store(store).OneConnection() {
+		// The read pool is the writer's one connection (":memory:", a
+		// fleet's store): a write transaction cannot start while a View holds it.
 		err = inUpdate()
 	} else {
 		for attempt := 0; ; attempt++ {

@@ -1,0 +1,4 @@
+package fleet
+
+// FileName is fileName, for the tests.
+var FileName = fileName
