@@ -71,12 +71,17 @@ var ErrCorrupt = errors.New("not an event")
 // Time returns the row's ts.
 func (r *Row) Time() time.Time { return time.UnixMicro(r.TS).UTC() }
 
-// Key returns what counts the row once: its id, or for an event without
-// one "~" + src + "#" + line (never a valid id of this module's writers,
-// which do not start ids with '~').
+// Key returns what counts the row once: its store's id and its own id
+// (ids are the sender's to choose, so one store's event never hides
+// another's), or for an event without one "~" + src + "#" + line (an
+// object and line hold one event whatever its store).
 func (r *Row) Key() string {
 	if r.ID != nil {
-		return *r.ID
+		store := ""
+		if r.DOID != nil {
+			store = *r.DOID
+		}
+		return store + "\x00" + *r.ID
 	}
 	if r.Src != nil && r.Line != nil {
 		return "~" + *r.Src + "#" + strconv.FormatInt(*r.Line, 10)

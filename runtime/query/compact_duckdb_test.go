@@ -255,3 +255,51 @@ func put(t *testing.T, root, key, from string) {
 		t.Fatal(err)
 	}
 }
+
+// TestSameIDOtherStore: event ids are the sender's to choose, so an id
+// counts once per store, never across stores: another tenant's event with
+// the same id never hides this one's, before or after a compaction, while
+// the same store's copy (a retry) still counts once.
+func TestSameIDOtherStore(t *testing.T) {
+	root := t.TempDir()
+	line := func(store string) string {
+		return `{"type":"order.paid","ts":"2025-03-01T10:00:00.000Z","do":{"id":"` + store + `"},"id":"dup"}` + "\n"
+	}
+	put := func(key, body string) {
+		p := filepath.Join(root, filepath.FromSlash(key))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("events/2025/03/01/10/_w-a_1_00000000000000000001_0000000000000000.jsonl", line("tenant-a")+line("tenant-b"))
+	put("events/2025/03/01/10/_w-a_2_00000000000000000002_0000000000000001.jsonl", line("tenant-a"))
+	if err := lake.EnsurePlaceholders(context.Background(), lake.Dir(root)); err != nil { // as every writer does
+		t.Fatal(err)
+	}
+	db := openDuckDB(t, "")
+	count := func(step string) {
+		t.Helper()
+		q, err := Build(Options{Root: root, EventTypes: []string{"order.paid"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores := map[string]int{}
+		for _, r := range mustQuery(t, db, q) {
+			stores[fmt.Sprint(r["do"].(map[string]any)["id"])]++
+		}
+		if len(stores) != 2 || stores["tenant-a"] != 1 || stores["tenant-b"] != 1 {
+			t.Fatalf("%s: rows per store %v, want one each", step, stores)
+		}
+	}
+	count("before compaction")
+	if _, err := lake.Compact(context.Background(), lake.Dir(root), lake.CompactOptions{Before: at("2025-03-02T00:00:00.000Z")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(files(t, root, lakeformat.Parquet)); n == 0 {
+		t.Fatal("nothing compacted")
+	}
+	count("after compaction")
+}

@@ -173,7 +173,8 @@ func (s *source) sql() string { return s.sqlWhere(nil) }
 //
 // It reads the JSON Lines objects of hour folders and the Parquet objects
 // of compacted hour and day folders (package internal/lakeparquet) and
-// counts each event once (DESIGN rule 1): by its id, and an event without
+// counts each event once (DESIGN rule 1): by its store and id (a sender
+// chooses ids, so one store's event never hides another's), and an event without
 // an id (upstream's) by the object and line it was first stored at — a
 // compacted copy of such an event (its src and line columns) is dropped
 // while the JSON Lines object it came from is still there. conds are
@@ -206,7 +207,7 @@ func (s *source) sqlWhere(conds []string) string {
 	// One window: an id's rows, or the rows of one object an event without
 	// id was first stored in (its JSON Lines lines, "__events_line" NULL, sort
 	// first; its compacted copies follow by line).
-	b.WriteString(")\n  WINDOW w AS (PARTITION BY coalesce(id, '~' || \"__events_src\") ORDER BY \"__events_line\" NULLS FIRST)\n" +
+	b.WriteString(")\n  WINDOW w AS (PARTITION BY \"do\".id, coalesce(id, '~' || \"__events_src\") ORDER BY \"__events_line\" NULLS FIRST)\n" +
 		"  QUALIFY CASE WHEN id IS NOT NULL THEN row_number() OVER w = 1\n" +
 		"    WHEN \"__events_line\" IS NULL THEN TRUE\n" +
 		"    ELSE first_value(\"__events_line\") OVER w IS NOT NULL AND \"__events_line\" IS DISTINCT FROM lag(\"__events_line\") OVER w END))")
