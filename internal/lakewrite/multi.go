@@ -37,6 +37,11 @@ type MultiWriter struct {
 // stores, and on a local folder either would cost a sidecar file and two
 // more fsyncs per object.
 func (w *MultiWriter) Write(ctx context.Context, evs []EncodedEvent) ([]Written, error) {
+	if len(evs) > 0 {
+		if err := ensurePlaceholders(ctx, w.Bucket); err != nil {
+			return nil, err
+		}
+	}
 	parts := splitByHour(evs)
 	written := make([]Written, 0, len(parts))
 	body, _ := w.bufs.Get().(*bytes.Buffer)
