@@ -33,15 +33,14 @@ type MultiWriter struct {
 // keys), named by w.Key. It trusts evs: the caller has validated every
 // event (a time between 1970 and 9999, one JSON object without raw
 // newlines), as the ingest's scanner does in the same pass that reads
-// them. Like WriteEvents it stores the lake's placeholder objects first. Objects carry no content type or metadata: the events name their
+// them. Objects carry no content type or metadata: the events name their
 // stores, and on a local folder either would cost a sidecar file and two
 // more fsyncs per object.
 func (w *MultiWriter) Write(ctx context.Context, evs []EncodedEvent) ([]Written, error) {
-	if len(evs) == 0 {
-		return nil, nil
-	}
-	if err := ensurePlaceholders(ctx, w.Bucket); err != nil {
-		return nil, err
+	if len(evs) > 0 {
+		if err := ensurePlaceholders(ctx, w.Bucket); err != nil {
+			return nil, err
+		}
 	}
 	parts := splitByHour(evs)
 	written := make([]Written, 0, len(parts))

@@ -190,6 +190,9 @@ func (g *gate) Put(ctx context.Context, key string, body io.ReadSeeker, opts lak
 // Retry-After, writing nothing, and that the held one then succeeds.
 func TestBusy(t *testing.T) {
 	g := &gate{Bucket: lake.Dir(t.TempDir()), entered: make(chan struct{}), release: make(chan struct{})}
+	if err := lake.EnsurePlaceholders(context.Background(), g.Bucket); err != nil { // so that only event objects reach the gate
+		t.Fatal(err)
+	}
 	hs, b := newServer(t, ingest.Options{Bucket: g, MaxInFlight: 1})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -221,6 +224,9 @@ func TestBusy(t *testing.T) {
 // TestLakeFailure checks a failing bucket gets 503 and no 200.
 func TestLakeFailure(t *testing.T) {
 	g := &gate{Bucket: lake.Dir(t.TempDir()), fail: errors.New("disk on fire")}
+	if err := lake.EnsurePlaceholders(context.Background(), g.Bucket); err != nil { // so that only event objects reach the gate
+		t.Fatal(err)
+	}
 	hs, _ := newServer(t, ingest.Options{Bucket: g})
 	status, _ := post(t, hs.URL, "", batch("", event("s", testNow, "")))
 	if status != 503 {
