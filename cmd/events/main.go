@@ -6,6 +6,7 @@
 //	events snapshot  snapshot a store file into a lake
 //	events restore   restore a store file from a lake (latest, a bookmark or a time)
 //	events tail      print a store's change log as JSON lines, optionally following it
+//	events compact   compact a lake's older hours and days into Parquet
 //
 // "events CMD -h" explains each. Exit codes, for scripts:
 //
@@ -58,6 +59,7 @@ Usage:
   events snapshot  -store FILE -id ID -lake DIR|s3://BUCKET           snapshot a store into the lake
   events restore   -store FILE -id ID -lake DIR|s3://BUCKET [-bookmark B | -time T]
   events tail      -store FILE [-after B] [-follow] [-limit N]        print the change log as JSON lines
+  events compact   -lake DIR|s3://BUCKET [-age 2h | -before TIME]     compact older hours and days into Parquet
 
 Run "events CMD -h" for a command's flags.
 
@@ -84,6 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"snapshot": cmdSnapshot,
 		"restore":  cmdRestore,
 		"tail":     cmdTail,
+		"compact":  cmdCompact,
 	}
 	name := args[0]
 	switch name {
