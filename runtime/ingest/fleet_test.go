@@ -72,7 +72,7 @@ func TestFleetRoundTrip(t *testing.T) {
 	}
 	var n int
 	var class string
-	if err := db.QueryRow(`SELECT count(*), min("do".class) FROM (` + q + `)`).Scan(&n, &class); err != nil {
+	if err := db.QueryRow(`SELECT count(*), min("do".class) FROM (`+q+`)`).Scan(&n, &class); err != nil {
 		t.Fatal(err)
 	}
 	if n != puts+1 || class != "Tenant" {
