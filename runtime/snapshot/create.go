@@ -21,7 +21,7 @@ type Options struct {
 	Bucket lake.Bucket
 	// Prefix is the folder of every store's snapshots, one or more
 	// '/'-separated segments (each a valid store id of at most 250 bytes); "" means
-	// DefaultPrefix. A trailing '/' is ignored.
+	// "snapshots". A trailing '/' is ignored.
 	Prefix string
 }
 

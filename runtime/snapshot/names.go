@@ -13,8 +13,8 @@ import (
 	"github.com/dotdo/events/internal/wire"
 )
 
-// DefaultPrefix is where snapshots go when Options.Prefix is empty.
-const DefaultPrefix = "snapshots"
+// defaultPrefix is where snapshots go when Options.Prefix is empty.
+const defaultPrefix = "snapshots"
 
 // maxSegment is the longest key segment a snapshot key has, in bytes: the
 // file name limit (255) less what a local bucket adds (lake.Dir).
@@ -81,12 +81,12 @@ func hashedSegment(seg string) bool {
 }
 
 // cleanPrefix checks a snapshot prefix and returns it without a trailing
-// '/'; "" means DefaultPrefix. Every '/'-separated segment follows the rules
+// '/'; "" means defaultPrefix. Every '/'-separated segment follows the rules
 // of segmentProblem.
 func cleanPrefix(prefix string) (string, error) {
 	p := strings.TrimSuffix(prefix, "/")
 	if prefix == "" {
-		return DefaultPrefix, nil
+		return defaultPrefix, nil
 	}
 	for seg := range strings.SplitSeq(p, "/") {
 		if reason := segmentProblem(seg); reason != "" {
