@@ -332,7 +332,7 @@ func split(obj []byte) ([]member, error) {
 	}
 	for i < len(obj) {
 		start := i
-		end, err := skipValue(obj, i)
+		end, err := wire.ValueEnd(obj, i)
 		if err != nil {
 			return nil, err
 		}
@@ -346,7 +346,7 @@ func split(obj []byte) ([]member, error) {
 		}
 		i = skipWS(obj, i+1)
 		vs := i
-		if i, err = skipValue(obj, i); err != nil {
+		if i, err = wire.ValueEnd(obj, i); err != nil {
 			return nil, err
 		}
 		out = append(out, member{key: key, val: obj[vs:i], raw: obj[start:i]})
@@ -368,51 +368,6 @@ func skipWS(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// skipValue returns the end of the (valid) JSON value starting at i.
-func skipValue(b []byte, i int) (int, error) {
-	if i >= len(b) {
-		return 0, errors.New("unexpected end")
-	}
-	switch b[i] {
-	case '"':
-		for j := i + 1; j < len(b); j++ {
-			switch b[j] {
-			case '\\':
-				j++
-			case '"':
-				return j + 1, nil
-			}
-		}
-		return 0, errors.New("unterminated string")
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				end, err := skipValue(b, j)
-				if err != nil {
-					return 0, err
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, nil
-				}
-			}
-		}
-		return 0, errors.New("unterminated value")
-	default:
-		j := i
-		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
-			j++
-		}
-		return j, nil
-	}
 }
 
 // AppendJSON appends the event a row holds as one JSON object: for an odd

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+
+	"github.com/dotdo/events/internal/wire"
 )
 
 // errSyntax is what the scanner below returns for input that is not the
@@ -75,66 +77,16 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// stringEnd returns the index just after the string starting at b[i] ('"').
-func stringEnd(b []byte, i int) (int, error) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, nil
-		}
-	}
-	return 0, errSyntax
-}
+// stringEnd and valueEnd are wire's scanners with this scanner's error.
+func stringEnd(b []byte, i int) (int, error) { return orSyntax(wire.StringEnd(b, i)) }
 
-// valueEnd returns the index just after the JSON value starting at b[i].
-func valueEnd(b []byte, i int) (int, error) {
-	if i >= len(b) {
+func valueEnd(b []byte, i int) (int, error) { return orSyntax(wire.ValueEnd(b, i)) }
+
+func orSyntax(end int, err error) (int, error) {
+	if err != nil {
 		return 0, errSyntax
 	}
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				end, err := stringEnd(b, j)
-				if err != nil {
-					return 0, err
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, nil
-				}
-			}
-		}
-		return 0, errSyntax
-	default:
-		j := i
-		for j < len(b) && !isDelim(b[j]) {
-			j++
-		}
-		if j == i {
-			return 0, errSyntax
-		}
-		return j, nil
-	}
-}
-
-// isDelim reports whether c ends a number or a literal.
-func isDelim(c byte) bool {
-	switch c {
-	case ',', '}', ']', ' ', '\t', '\r', '\n':
-		return true
-	}
-	return false
+	return end, nil
 }
 
 // unquote decodes a raw JSON string (quotes included).
