@@ -72,10 +72,10 @@
 // DuckDB cannot read a glob that matches no file, so the lake keeps empty
 // placeholder objects under _empty/ (this module's writers and lake.Compact
 // store them) and every glob also matches them: a range without objects is
-// an empty result. On a lake without the placeholders such a query fails
-// with "No files found that match the pattern"; IsNoFiles recognises the
-// error, and HasFiles tells beforehand, from a lake.Bucket, whether a
-// range's folder has objects.
+// an empty result. A lake only another writer made (upstream's) has no
+// placeholders: lake.EnsurePlaceholders once makes it queryable; until then
+// a query fails with "No files found that match the pattern", which
+// IsNoFiles recognises.
 //
 // # Schema
 //

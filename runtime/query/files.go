@@ -9,12 +9,12 @@ import (
 	"github.com/dotdo/events/runtime/lake"
 )
 
-// HasFiles reports whether the lake in b holds an events object in the
-// folder a query with date range dr (nil: the whole lake) globs, which is
-// when DuckDB can run it: a glob that matches no file is an error in DuckDB.
-// Call it before running a query to turn that case into an empty result of
-// your own, or recognise the query's error with IsNoFiles afterwards. b's
-// keys are the lake's ("events/yyyy/..."), as the emitter's lake sink writes them.
+// HasFiles reports whether the lake in b holds an events object (JSON Lines
+// or compacted) in the folder a query with date range dr (nil: the whole
+// lake) globs. Queries need it no more on a lake this module's writers made
+// (they keep placeholder objects for DuckDB's globs); on a lake only another
+// writer made, lake.EnsurePlaceholders once is the fix, and IsNoFiles
+// recognises the error until then. b's keys are the lake's ("events/yyyy/...").
 func HasFiles(ctx context.Context, b lake.Bucket, dr *DateRange) (bool, error) {
 	bounds, err := dr.check("DateRange")
 	if err != nil {
