@@ -8,6 +8,8 @@ package emitterhook
 import (
 	"log/slog"
 	"time"
+
+	"github.com/dotdo/events"
 )
 
 // Pipeline is an emitter.Options resolved for a pipeline of many stores.
@@ -37,6 +39,9 @@ type Pipeline struct {
 	RetryDelay func(attempt int, retryAfter time.Duration) time.Duration
 	// Clean removes the API key from a message.
 	Clean func(string) string
+	// Check validates a custom event stamped with env as Emit does and
+	// returns its time (env.TS when it has none).
+	Check func(ev events.Event, env events.Envelope) (time.Time, error)
 }
 
 // Hooks are the functions package emitter registers.

@@ -125,7 +125,10 @@ func HourPrefix(t time.Time) string { return Root + HourKey(t) + "/" }
 
 // DayPrefix returns the folder of t's UTC day, which holds its hour folders
 // and day-level compacted objects: "events/2024/01/15/".
-func DayPrefix(t time.Time) string { return HourPrefix(t)[:len(Root)+len("2006/01/02/")] }
+func DayPrefix(t time.Time) string { return HourPrefix(t)[:DayPrefixLen] }
+
+// DayPrefixLen is the length of every DayPrefix.
+const DayPrefixLen = len(Root) + len("2006/01/02/")
 
 // Sum returns the content tag of an object body: 16 hex digits of its
 // SHA-256 digest.

@@ -1,6 +1,10 @@
 package cdc
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/dotdo/events/internal/wire"
+)
 
 // maxDepth is the deepest nesting of arrays and objects a document may have,
 // the outermost one counting 1. It is SQLite's JSON_MAX_DEPTH: its JSON
@@ -17,21 +21,14 @@ func checkDepth(raw []byte, what func() string) error {
 		return nil // each level takes two bytes at least: not deep enough
 	}
 	depth, deepest := 0, 0
-	inString := false
 	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++ // the escaped byte cannot end the string
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
+		switch raw[i] {
 		case '"':
-			inString = true
+			end, err := wire.StringEnd(raw, i) // valid JSON: it ends
+			if err != nil {
+				return fmt.Errorf("%w: %s: %v", ErrEncode, what(), err)
+			}
+			i = end - 1
 		case '[', '{':
 			depth++
 			deepest = max(deepest, depth)

@@ -90,12 +90,9 @@ func bookmarkOrStart(b Bookmark) string {
 
 // prunePrefix deletes every row of the log at or below through, keeping
 // the newest row (it keeps bookmarks increasing), and records how far the
-// log is pruned. It returns how many rows it deleted.
-func prunePrefix(ctx context.Context, x execer, through int64) (int64, error) {
-	var newest int64
-	if err := x.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM cdc_changes`).Scan(&newest); err != nil {
-		return 0, fmt.Errorf("cdc: prune: %w", err)
-	}
+// log is pruned. newest is the log's newest seq, read in the same
+// transaction. It returns how many rows it deleted.
+func prunePrefix(ctx context.Context, x execer, through, newest int64) (int64, error) {
 	through = min(through, newest-1)
 	if through <= 0 {
 		return 0, nil
@@ -127,7 +124,11 @@ func (s *Store) pruneChanges(ctx context.Context, through Bookmark) (int64, erro
 	}
 	var n int64
 	err = s.Update(ctx, func(tx *Tx) error {
-		n, err = prunePrefix(ctx, tx.tx, seq)
+		var newest int64
+		if err := tx.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM cdc_changes`).Scan(&newest); err != nil {
+			return fmt.Errorf("cdc: prune: %w", err)
+		}
+		n, err = prunePrefix(ctx, tx.tx, seq, newest)
 		return err
 	})
 	return n, err
@@ -157,7 +158,10 @@ func (s *Store) release(ctx context.Context, consumer string, through Bookmark) 
 			return fmt.Errorf("cdc: prune: %w", err)
 		}
 		limit := min(lowest, newest-s.retention.count)
-		if s.retention.age > 0 && limit > 0 {
+		if limit <= 0 {
+			return nil // nothing is outside what is kept
+		}
+		if s.retention.age > 0 {
 			// The first row young enough to keep ends the prefix. The scan
 			// runs over the rows about to go, in seq order, and stops there.
 			cutoff := time.Now().Add(-s.retention.age).UnixMilli()
@@ -170,7 +174,7 @@ func (s *Store) release(ctx context.Context, consumer string, through Bookmark) 
 				return fmt.Errorf("cdc: prune: %w", err)
 			}
 		}
-		n, err = prunePrefix(ctx, tx.tx, limit)
+		n, err = prunePrefix(ctx, tx.tx, limit, newest)
 		return err
 	})
 	return n, err

@@ -37,6 +37,7 @@ func resolveMulti(o any, writer string) (emitterhook.Pipeline, error) {
 			return retryDelay(attempt, retryAfter, cfg.jitterFunc())
 		},
 		Clean: red.clean,
+		Check: checkEvent,
 	}
 	if cfg.httpOn {
 		p.Sinks = append(p.Sinks, &multiHTTP{cfg: &cfg, red: red})

@@ -105,20 +105,10 @@ func (f *Fleet) Emit(ctx context.Context, id string, ev events.Event) error {
 		return fmt.Errorf("%w: nil event", events.ErrInvalidEvent)
 	}
 	env := events.Envelope{TS: f.p.Now().UTC().Truncate(time.Millisecond), DO: f.identity(id)}
-	if err := ev.Validate(env); err != nil {
-		return err
-	}
+	ts, err := f.p.Check(ev, env)
 	typ := ev.EventType()
-	switch typ {
-	case events.TypeCollectionInsert, events.TypeCollectionUpdate, events.TypeCollectionDelete:
-		return fmt.Errorf("%w: %w: %s", events.ErrInvalidEvent, emitter.ErrChangeEvent, typ)
-	}
-	ts := ev.EventTime()
-	if ts.IsZero() {
-		ts = env.TS
-	}
-	if y := ts.UTC().Year(); y < 1970 || y > 9999 {
-		return fmt.Errorf("%w: %s ts is outside years 1970-9999", events.ErrInvalidEvent, typ)
+	if err != nil {
+		return err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -746,11 +746,8 @@ func parseTS(v []byte) (time.Time, bool) {
 		}
 		return time.Time{}, false
 	}
-	t, err := time.Parse(time.RFC3339Nano, string(v))
-	if err != nil {
-		return time.Time{}, false
-	}
-	return t.UTC().Truncate(time.Millisecond), true
+	t, err := wire.ParseTime(string(v))
+	return t, err == nil
 }
 
 // digits parses a run of ASCII digits.

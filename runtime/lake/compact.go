@@ -147,7 +147,7 @@ func Compact(ctx context.Context, b Bucket, opts CompactOptions) (CompactResult,
 		if _, _, _, ok := lakeformat.Parse(o.Key); !ok {
 			continue
 		}
-		if k := o.Key[:len(lakeformat.DayPrefix(time.Time{}))]; k != dayKey {
+		if k := o.Key[:lakeformat.DayPrefixLen]; k != dayKey {
 			if !send() {
 				break
 			}
@@ -157,9 +157,7 @@ func Compact(ctx context.Context, b Bucket, opts CompactOptions) (CompactResult,
 	}
 	send()
 	close(days)
-	wg.Wait()
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	wg.Wait() // every worker is done: res and errs are this goroutine's again
 	if fatal != nil {
 		errs = append(errs, fatal)
 	} else if listErr != nil {

@@ -224,7 +224,7 @@ func whereSQL(conds []string) string {
 
 // srcExpr is an object's "yyyy/mm/dd/hh/name" from its path, as
 // lakeparquet's src column holds it.
-const srcExpr = "right(parse_dirpath(filename), " + "13" + ") || '/' || parse_filename(filename)"
+var srcExpr = "right(parse_dirpath(filename), " + strconv.Itoa(lakeformat.HourKeyLen) + ") || '/' || parse_filename(filename)"
 
 // jsonlSQL reads the JSON Lines objects: one row per line, "__events_src" the
 // object of an event without an id.
