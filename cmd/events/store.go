@@ -239,7 +239,12 @@ func cmdTail(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if *limit > 0 && *limit-printed < page {
 			page = *limit - printed
 		}
-		changes, err := s.ChangesAfter(ctx, pos, page)
+		var changes []cdc.RawChange
+		if pos == "" { // "all retained": from the oldest change kept, however far the log was pruned
+			changes, err = cdcx.Store(s).ReadLog(ctx, pos, page)
+		} else {
+			changes, err = s.ChangesAfter(ctx, pos, page)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -247,7 +252,6 @@ func cmdTail(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		for _, c := range changes {
-			c.TS = c.TS.UTC()
 			if err := enc.Encode(c); err != nil {
 				return err
 			}
