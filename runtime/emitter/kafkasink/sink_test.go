@@ -14,6 +14,7 @@ import (
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/emitter"
 	"github.com/dotdo/events/runtime/emitter/kafkasink"
+	"github.com/dotdo/events/runtime/fleet"
 )
 
 // checkStoreOrder checks that each store's records are in one partition,
@@ -186,5 +187,75 @@ func TestNewBadInput(t *testing.T) {
 	}
 	if recs := readTopic(t, c.ListenAddrs(), 1); len(recs) != 2 {
 		t.Fatalf("%d records, want one per sink", len(recs))
+	}
+}
+
+// TestFleet: a fleet of several stores delivers every change and custom
+// event once through the sink; each store's records are in one partition,
+// keyed by its id, its changes in bookmark order and its custom events in
+// emission order.
+func TestFleet(t *testing.T) {
+	ctx := context.Background()
+	c := newCluster(t, 4)
+	f, err := fleet.Open(ctx, fleet.Options{Dir: t.TempDir(), MaxOpen: 3,
+		Emitter: emitter.Options{BatchSize: 9, Sinks: []emitter.Sink{newSink(t, c.ListenAddrs())}, Logger: discardLogger()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close(ctx) })
+	want := map[string][]cdc.Bookmark{}
+	customs := map[string]int{}
+	const stores, rounds = 6, 15
+	for r := range rounds {
+		for k := range stores {
+			id := fmt.Sprintf("tenant-%d", k)
+			if err := f.Do(ctx, id, func(s *cdc.Store) error {
+				if err := newUsers(t, s).Put(ctx, fmt.Sprintf("u%d", r%3), user{Age: r}); err != nil {
+					return err
+				}
+				bm, err := s.Bookmark(ctx)
+				want[id] = append(want[id], bm)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if r%2 == 0 {
+				if err := f.Emit(ctx, id, events.Custom{Type: "tick", Fields: map[string]any{"n": customs[id]}}); err != nil {
+					t.Fatal(err)
+				}
+				customs[id]++
+			}
+		}
+		if r%5 == 4 {
+			if err := f.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := f.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs := decodeAll(t, readTopic(t, c.ListenAddrs(), 4))
+	total := 0
+	for id := range want {
+		total += len(want[id]) + customs[id]
+	}
+	if len(evs) != total {
+		t.Fatalf("%d records, want %d", len(evs), total)
+	}
+	if _, dups := firstCopies(evs); dups != 0 {
+		t.Fatalf("%d duplicates", dups)
+	}
+	checkStoreOrder(t, evs, want, customs)
+	parts := map[int32]bool{}
+	for _, d := range evs {
+		parts[d.rec.Partition] = true
+	}
+	if len(parts) < 2 {
+		t.Fatalf("%d stores all in partitions %v", stores, parts)
+	}
+	st := f.Stats().Sinks
+	if len(st) != 1 || st[0].Name != "kafka" || st[0].Delivered != uint64(total) || st[0].Attempt != 0 {
+		t.Fatalf("sink stats %+v", st)
 	}
 }
