@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/sinkbench"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/emitter"
 	"github.com/dotdo/events/runtime/emitter/kafkasink"
@@ -35,8 +36,13 @@ const crashBatch = 16
 
 // TestMain lets the test binary act as a child process.
 func TestMain(m *testing.M) {
+	sinkbench.Serve() // the HTTP receiver of BenchmarkKafkaSinkCPU
 	if dir := os.Getenv(crashDirEnv); dir != "" {
 		crashChild(dir, os.Getenv(crashBrokerEnv))
+		return
+	}
+	if os.Getenv(brokerChildEnv) != "" {
+		brokerChild()
 		return
 	}
 	os.Exit(m.Run())
