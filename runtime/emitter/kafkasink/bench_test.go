@@ -1,6 +1,7 @@
 package kafkasink_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,7 +28,7 @@ func BenchmarkKafkaSinkCPU(b *testing.B) {
 	}
 	addr := sinkbench.StartChild(b, exec.Command(os.Args[0], "-test.run=^$"), brokerChildEnv+"=3")
 	for b.Loop() {
-		r := sinkbench.Compare(b, n, 5, func() emitter.Sink {
+		r := sinkbench.Compare(b, n, 7, func() emitter.Sink {
 			s, err := kafkasink.New(newClient(b, []string{addr}), topic)
 			if err != nil {
 				b.Fatal(err)
@@ -44,4 +45,21 @@ func BenchmarkKafkaSinkCPU(b *testing.B) {
 func median(d []time.Duration) time.Duration {
 	s := slices.Sorted(slices.Values(d))
 	return s[len(s)/2]
+}
+
+// nopSink takes every batch and does nothing: the cost of the emitter's
+// path for any user sink (a cursor saved per batch), without Kafka.
+type nopSink struct{}
+
+func (nopSink) Name() string                               { return "nop" }
+func (nopSink) Send(context.Context, *emitter.Batch) error { return nil }
+
+// BenchmarkNopSinkCPU is BenchmarkKafkaSinkCPU's reference: a user sink
+// that does nothing, against the same HTTP baseline.
+func BenchmarkNopSinkCPU(b *testing.B) {
+	for b.Loop() {
+		r := sinkbench.Compare(b, 20_000, 5, func() emitter.Sink { return nopSink{} })
+		b.ReportMetric(r.Ratio(), "cpu-ratio")
+		b.Logf("CPU per event: nop %v, http %v; ratio of medians %.2f", r.Sink, r.HTTP, r.Ratio())
+	}
 }
