@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -204,4 +205,81 @@ func TestTooLarge(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBrokerRestart: the broker process goes away (closed, its port
+// refusing connections) while the emitter delivers, and comes back on the
+// same port with its data; the sink's sends fail meanwhile and are
+// retried without queueing more copies behind the unanswered produce, and
+// afterwards the topic holds every event, in order per store, duplicates at
+// most of the batch in flight.
+func TestBrokerRestart(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	c := newCluster(t, 2, kfake.DataDir(data))
+	addr := c.ListenAddrs()[0]
+	_, portStr, _ := strings.Cut(addr, ":")
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		t.Fatal(addr, err)
+	}
+	store := openStore(t)
+	users := newUsers(t, store)
+	clk := &clock{t: time.Now()}
+	em, err := emitter.New(store, emitter.Options{CDC: true, BatchSize: 5, RequestTimeout: time.Second,
+		Sinks: []emitter.Sink{newSink(t, []string{addr})}, Now: clk.Now, Jitter: func() time.Duration { return 0 },
+		Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { em.Close(ctx) })
+	n := 0
+	write := func(k int) {
+		for range k {
+			if err := users.Put(ctx, fmt.Sprintf("u%d", n%4), user{Age: n}); err != nil {
+				t.Fatal(err)
+			}
+			if err := em.Emit(events.Custom{Type: "tick", Fields: map[string]any{"n": n}}); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	write(6)
+	if err := em.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	write(9)
+	if err := em.Flush(ctx); !errors.Is(err, emitter.ErrDelivery) {
+		t.Fatalf("flush while the broker is gone: %v", err)
+	}
+	if st := em.Stats().Sinks["kafka"]; st.Attempt != 1 || st.Delivered != 12 {
+		t.Fatalf("stats while the broker is gone: %+v", st)
+	}
+	c2 := newCluster(t, 2, kfake.DataDir(data), kfake.Ports(port))
+	for i := 0; em.Stats().Sinks["kafka"].Attempt != 0; i++ {
+		if i == 20 {
+			t.Fatalf("no recovery: %+v", em.Stats().Sinks["kafka"])
+		}
+		clk.Advance(time.Minute)
+		_ = em.HandleAlarm(ctx)
+	}
+	write(4)
+	if err := em.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bms := logBookmarks(t, store)
+	evs, dups := firstCopies(decodeAll(t, readTopic(t, c2.ListenAddrs(), 2)))
+	if len(evs) != len(bms)+n {
+		t.Fatalf("%d distinct events, want %d changes + %d custom events", len(evs), len(bms), n)
+	}
+	checkStoreOrder(t, evs, map[string][]cdc.Bookmark{em.StoreID(): bms}, map[string]int{em.StoreID(): n})
+	if st := em.Stats().Sinks["kafka"]; st.Retries == 0 || st.Delivered != uint64(len(evs)) {
+		t.Fatalf("stats after recovery: %+v", st)
+	}
+	if dups > 5 {
+		t.Fatalf("%d duplicates, more than the batch in flight", dups)
+	}
+	t.Logf("%d events, %d duplicates", len(evs), dups)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -35,6 +36,17 @@ type Sink struct {
 	cl    *kgo.Client
 	topic string
 	name  string
+
+	mu      sync.Mutex
+	pending *attempt // a produce a Send stopped waiting for; nil if none
+}
+
+// attempt is one produce of a batch's records.
+type attempt struct {
+	batch string // Batch.ID: the same events on every retry
+	recs  []kgo.Record
+	done  chan struct{} // closed once res is set
+	res   kgo.ProduceResults
 }
 
 // New returns a sink producing to topic through client, named "kafka".
@@ -94,9 +106,7 @@ func validTopic(topic string) error {
 // state and dead letters in each store, so keep it stable. emitter.New
 // checks it (1-64 bytes of a-z, 0-9, '.', '_', '-').
 func (s *Sink) Named(name string) *Sink {
-	c := *s
-	c.name = name
-	return &c
+	return &Sink{cl: s.cl, topic: s.topic, name: name}
 }
 
 // Name implements emitter.Sink: "kafka" unless Named gave another.
@@ -113,23 +123,51 @@ func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
 	if len(b.Events) == 0 {
 		return nil
 	}
-	recs := s.records(b)
-	ptrs := make([]*kgo.Record, len(recs))
-	for i := range recs {
-		ptrs[i] = &recs[i]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// A produce an earlier Send stopped waiting for (its ctx ended while the
+	// broker was away) is still under way: wait for it rather than queue
+	// another copy of the records behind it. If it was this batch and got
+	// through, the batch is delivered.
+	if p := s.pending; p != nil {
+		select {
+		case <-p.done:
+			s.pending = nil
+			if p.batch == b.ID && len(p.recs) == len(b.Events) {
+				err := s.outcome(ctx, p.recs, p.res)
+				var de *emitter.DeliveryError
+				if err == nil || errors.As(err, &de) {
+					return err
+				}
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("kafkasink: an earlier produce of %d records to %s is not acknowledged yet: %w",
+				len(p.recs), s.topic, context.Cause(ctx))
+		}
 	}
-	res, err := s.produce(ctx, ptrs)
-	if err != nil {
-		return err
+	a := &attempt{batch: b.ID, recs: s.records(b), done: make(chan struct{})}
+	ptrs := make([]*kgo.Record, len(a.recs))
+	for i := range a.recs {
+		ptrs[i] = &a.recs[i]
 	}
-	return s.outcome(ctx, recs, res)
+	// ProduceSync waits for the broker's answer to a request it sent even
+	// after ctx ends (the idempotent producer cannot fail records whose fate
+	// is unknown): wait for it only while ctx lasts.
+	go func() {
+		a.res = s.cl.ProduceSync(ctx, ptrs...)
+		close(a.done)
+	}()
+	select {
+	case <-a.done:
+		return s.outcome(ctx, a.recs, a.res)
+	case <-ctx.Done():
+		s.pending = a
+		return fmt.Errorf("kafkasink: %d records to %s not acknowledged: %w", len(a.recs), s.topic, context.Cause(ctx))
+	}
 }
 
-// produce produces rs and waits for their results while ctx lasts.
-// ProduceSync waits for the broker's answer to a request it sent even after
-// ctx ends (the idempotent producer cannot fail records whose fate is
-// unknown); records left behind are still produced, in order, ahead of the
-// batch's retry.
+// produce produces rs and waits for their results while ctx lasts (see
+// Send).
 func (s *Sink) produce(ctx context.Context, rs []*kgo.Record) (kgo.ProduceResults, error) {
 	done := make(chan kgo.ProduceResults, 1)
 	go func() { done <- s.cl.ProduceSync(ctx, rs...) }()
