@@ -55,6 +55,11 @@ func firstCopies(evs []decoded) ([]decoded, int) {
 	return out, len(evs) - len(out)
 }
 
+// fastRetries make a client retry and refresh metadata at once (franz-go
+// waits up to 5s for fresh metadata by default), so outage tests are quick.
+var fastRetries = []kgo.Opt{kgo.RetryBackoffFn(func(int) time.Duration { return 20 * time.Millisecond }),
+	kgo.MetadataMinAge(20 * time.Millisecond)}
+
 // TestOutage: while the broker refuses every produce, Flush fails with a
 // delivery error, the sink backs off on the emitter's schedule (Stats show
 // the attempts) and events keep coming; once the broker is back, the due
@@ -66,7 +71,7 @@ func TestOutage(t *testing.T) {
 	users := newUsers(t, store)
 	clk := &clock{t: time.Now()}
 	em, err := emitter.New(store, emitter.Options{CDC: true, BatchSize: 5, RequestTimeout: time.Second,
-		Sinks: []emitter.Sink{newSink(t, c.ListenAddrs(), kgo.RetryBackoffFn(func(int) time.Duration { return 20 * time.Millisecond }))}, Now: clk.Now, Jitter: func() time.Duration { return 0 },
+		Sinks: []emitter.Sink{newSink(t, c.ListenAddrs(), fastRetries...)}, Now: clk.Now, Jitter: func() time.Duration { return 0 },
 		Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +232,7 @@ func TestBrokerRestart(t *testing.T) {
 	users := newUsers(t, store)
 	clk := &clock{t: time.Now()}
 	em, err := emitter.New(store, emitter.Options{CDC: true, BatchSize: 5, RequestTimeout: time.Second,
-		Sinks: []emitter.Sink{newSink(t, []string{addr})}, Now: clk.Now, Jitter: func() time.Duration { return 0 },
+		Sinks: []emitter.Sink{newSink(t, []string{addr}, fastRetries...)}, Now: clk.Now, Jitter: func() time.Duration { return 0 },
 		Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
