@@ -1,6 +1,7 @@
 package kafkasink
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -38,13 +39,17 @@ type Sink struct {
 	name  string
 
 	mu      sync.Mutex
-	pending *attempt // a produce a Send stopped waiting for; nil if none
+	pending *attempt  // a produce a Send stopped waiting for; nil if none
+	free    sync.Pool // of *attempt: a batch's records are large
 }
 
 // attempt is one produce of a batch's records.
 type attempt struct {
 	batch string // Batch.ID: the same events on every retry
 	recs  []kgo.Record
+	ptrs  []*kgo.Record
+	hdrs  []kgo.RecordHeader
+	buf   []byte        // the records' bytes
 	done  chan struct{} // closed once res is set
 	res   kgo.ProduceResults
 }
@@ -135,6 +140,7 @@ func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
 			s.pending = nil
 			if p.batch == b.ID && len(p.recs) == len(b.Events) {
 				err := s.outcome(ctx, p.recs, p.res)
+				s.release(p)
 				var de *emitter.DeliveryError
 				if err == nil || errors.As(err, &de) {
 					return err
@@ -145,21 +151,19 @@ func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
 				len(p.recs), s.topic, context.Cause(ctx))
 		}
 	}
-	a := &attempt{batch: b.ID, recs: s.records(b), done: make(chan struct{})}
-	ptrs := make([]*kgo.Record, len(a.recs))
-	for i := range a.recs {
-		ptrs[i] = &a.recs[i]
-	}
+	a := s.records(b)
 	// ProduceSync waits for the broker's answer to a request it sent even
 	// after ctx ends (the idempotent producer cannot fail records whose fate
 	// is unknown): wait for it only while ctx lasts.
 	go func() {
-		a.res = s.cl.ProduceSync(ctx, ptrs...)
+		a.res = s.cl.ProduceSync(ctx, a.ptrs...)
 		close(a.done)
 	}()
 	select {
 	case <-a.done:
-		return s.outcome(ctx, a.recs, a.res)
+		err := s.outcome(ctx, a.recs, a.res)
+		s.release(a)
+		return err
 	case <-ctx.Done():
 		s.pending = a
 		return fmt.Errorf("kafkasink: %d records to %s not acknowledged: %w", len(a.recs), s.topic, context.Cause(ctx))
@@ -179,10 +183,15 @@ func (s *Sink) produce(ctx context.Context, rs []*kgo.Record) (kgo.ProduceResult
 	}
 }
 
-// records builds the batch's records. Every byte they hold is copied into
-// one buffer (the batch's are valid only during Send, and the client may
-// hold a record longer).
-func (s *Sink) records(b *emitter.Batch) []kgo.Record {
+// records builds the records of b, in an attempt from the pool. Every
+// byte they hold is copied into the attempt's buffer (the batch's are
+// valid only during Send, and the client may hold a record longer).
+func (s *Sink) records(b *emitter.Batch) *attempt {
+	a, _ := s.free.Get().(*attempt)
+	if a == nil {
+		a = new(attempt)
+	}
+	n := len(b.Events)
 	size := 0
 	for i, ev := range b.Events {
 		size += len(ev.JSON) + len(ev.ID) + len(ev.Type)
@@ -190,7 +199,9 @@ func (s *Sink) records(b *emitter.Batch) []kgo.Record {
 			size += len(ev.Store)
 		}
 	}
-	buf := make([]byte, 0, size)
+	*a = attempt{batch: b.ID, done: make(chan struct{}),
+		recs: grow(a.recs, n), ptrs: grow(a.ptrs, n), hdrs: grow(a.hdrs, 2*n), buf: slices.Grow(a.buf[:0], size)}
+	buf := a.buf
 	take := func(p []byte) []byte {
 		start := len(buf)
 		buf = append(buf, p...)
@@ -201,19 +212,33 @@ func (s *Sink) records(b *emitter.Batch) []kgo.Record {
 		buf = append(buf, p...)
 		return buf[start:len(buf):len(buf)]
 	}
-	recs := make([]kgo.Record, len(b.Events))
-	hdrs := make([]kgo.RecordHeader, 2*len(b.Events))
 	var key []byte
 	for i, ev := range b.Events {
 		if i == 0 || ev.Store != b.Events[i-1].Store {
 			key = takeString(ev.Store)
 		}
-		h := hdrs[2*i : 2*i+2 : 2*i+2]
+		h := a.hdrs[2*i : 2*i+2 : 2*i+2]
 		h[0] = kgo.RecordHeader{Key: HeaderID, Value: takeString(ev.ID)}
 		h[1] = kgo.RecordHeader{Key: HeaderType, Value: takeString(ev.Type)}
-		recs[i] = kgo.Record{Topic: s.topic, Key: key, Value: take(ev.JSON), Headers: h, Timestamp: ev.TS}
+		a.recs[i] = kgo.Record{Topic: s.topic, Key: key, Value: take(ev.JSON), Headers: h, Timestamp: ev.TS}
+		a.ptrs[i] = &a.recs[i]
 	}
-	return recs
+	return a
+}
+
+// grow returns s with length n, reusing its array when it is large enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// release returns a finished attempt to the pool: the client holds none of
+// its records any more.
+func (s *Sink) release(a *attempt) {
+	a.res = nil
+	s.free.Put(a)
 }
 
 // outcome turns the produce results into Send's error.
@@ -268,8 +293,13 @@ func (s *Sink) isolate(ctx context.Context, recs []kgo.Record, idx []int) error 
 		first    error
 	)
 	for _, i := range idx {
-		r := recs[i]
-		r.Partition, r.Offset = 0, 0
+		// A copy of its own: the attempt's memory is reused once Send
+		// returns, and a produce Send stops waiting for goes on.
+		r := kgo.Record{Topic: s.topic, Key: bytes.Clone(recs[i].Key), Value: bytes.Clone(recs[i].Value),
+			Timestamp: recs[i].Timestamp}
+		for _, h := range recs[i].Headers {
+			r.Headers = append(r.Headers, kgo.RecordHeader{Key: h.Key, Value: bytes.Clone(h.Value)})
+		}
 		res, err := s.produce(ctx, []*kgo.Record{&r})
 		if err == nil {
 			_, err = res.First()
