@@ -43,7 +43,9 @@
 // has the same id: consumers de-duplicate by the events-id header (or the
 // value's "id"). While a broker is down or a produce times out (each Send
 // gets the emitter's RequestTimeout), the batch is retried with the
-// emitter's backoff; nothing is dropped.
+// emitter's backoff; nothing is dropped. A retry first waits for the
+// records the timed-out send left with the client, rather than producing a
+// second copy behind them, so an outage adds no duplicates.
 //
 // Records Kafka can never store are dead-lettered alone: a record larger
 // than kgo.ProducerBatchMaxBytes or the topic's max.message.bytes, or one
