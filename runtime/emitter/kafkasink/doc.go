@@ -31,8 +31,8 @@
 // separately, so a change and a custom event may swap). Events of
 // different stores have no order between them. This needs the client's
 // defaults: the idempotent producer (New refuses kgo.DisableIdempotentWrite)
-// and a partitioner that hashes the key (do not set Record.Partition in a
-// custom partitioner).
+// and a partitioner that hashes the key (the default; not a round-robin or
+// manual one).
 //
 // At least once. Send returns only when the broker acknowledged every
 // record (with the client's acks, all in-sync replicas by default); then
@@ -50,8 +50,10 @@
 // Records Kafka can never store are dead-lettered alone: a record larger
 // than kgo.ProducerBatchMaxBytes or the topic's max.message.bytes, or one
 // the broker refuses as invalid. Keep ProducerBatchMaxBytes at most the
-// topic's max.message.bytes, so the broker never refuses a batch of records
-// that each fit. An unknown topic or missing authorization is retried:
+// topic's max.message.bytes: the client then refuses an oversized record
+// alone, before sending it. A batch the broker refuses whole is tried again
+// record by record (only those failing alone are set aside), and a store's
+// later records may then be ahead of those retried. An unknown topic or missing authorization is retried:
 // it concerns every event and clears once an operator fixes it.
 //
 // # Consuming
