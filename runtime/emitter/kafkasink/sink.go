@@ -125,7 +125,7 @@ func (s *Sink) Name() string { return s.name }
 // unknown topic, missing authorization) is returned as a plain error and
 // the emitter retries the whole batch with backoff.
 func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
-	if len(b.Events) == 0 {
+	if b == nil || len(b.Events) == 0 {
 		return nil
 	}
 	s.mu.Lock()

@@ -259,3 +259,17 @@ func TestFleet(t *testing.T) {
 		t.Fatalf("sink stats %+v", st)
 	}
 }
+
+// TestSendEmpty: an empty or nil batch produces nothing and succeeds.
+func TestSendEmpty(t *testing.T) {
+	c := newCluster(t, 1)
+	s := newSink(t, c.ListenAddrs())
+	for _, b := range []*emitter.Batch{nil, {ID: "b"}} {
+		if err := s.Send(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if recs := readTopic(t, c.ListenAddrs(), 1); len(recs) != 0 {
+		t.Fatalf("%d records", len(recs))
+	}
+}
