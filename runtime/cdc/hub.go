@@ -83,9 +83,10 @@ func (h *hub) waiter() (wake <-chan struct{}, closed bool) {
 
 // next returns at most limit changes after the change numbered after: from
 // the tail when it reaches back that far, else from the log (which fails
-// with ErrPruned below what is kept). Every change returned is the
-// caller's: its bytes are copies.
-func (h *hub) next(ctx context.Context, q queryer, after int64, limit int) ([]RawChange, error) {
+// with ErrPruned below what is kept). through is the number the answer
+// covers the log to (marks included): where the next call starts. Every
+// change returned is the caller's: its bytes are copies.
+func (h *hub) next(ctx context.Context, q queryer, after int64, limit int) (_ []RawChange, through int64, _ error) {
 	h.readMu.Lock()
 	defer h.readMu.Unlock()
 	h.mu.Lock()
@@ -97,18 +98,30 @@ func (h *hub) next(ctx context.Context, q queryer, after int64, limit int) ([]Ra
 			h.mu.Lock()
 			h.dirty = true
 			h.mu.Unlock()
-			return nil, err
+			return nil, after, err
 		}
 	}
 	if after < h.from {
-		return retainedChanges(ctx, q, "", changelog.BookmarkFromSeq(after), limit)
+		out, err := retainedChanges(ctx, q, "", changelog.BookmarkFromSeq(after), limit)
+		if err != nil {
+			return nil, after, err
+		}
+		through = after
+		if len(out) > 0 {
+			through, _ = out[len(out)-1].Bookmark.Seq()
+		}
+		if len(out) < limit {
+			// The log was read to its end, which is at or past last.
+			through = max(through, h.last)
+		}
+		return out, through, nil
 	}
 	i, _ := slices.BinarySearchFunc(h.tail, after+1, func(e tailEntry, seq int64) int {
 		return cmpInt(e.seq, seq)
 	})
 	n := min(len(h.tail)-i, limit)
 	if n <= 0 {
-		return nil, nil
+		return nil, max(after, h.last), nil
 	}
 	out := make([]RawChange, n)
 	for j := range out {
@@ -117,7 +130,11 @@ func (h *hub) next(ctx context.Context, q queryer, after int64, limit int) ([]Ra
 		c.Prev = cloneRaw(c.Prev)
 		out[j] = c
 	}
-	return out, nil
+	through = h.tail[i+n-1].seq
+	if i+n == len(h.tail) {
+		through = h.last
+	}
+	return out, through, nil
 }
 
 func cmpInt(a, b int64) int {

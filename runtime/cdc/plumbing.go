@@ -93,6 +93,10 @@ func (p storePlumbing) ReadLog(ctx context.Context, after Bookmark, limit int) (
 	return readChanges(ctx, p.s.reader, "", after, limit)
 }
 
+func (p storePlumbing) WatchStep(ctx context.Context, after int64, limit int) ([]RawChange, int64, <-chan struct{}, bool, error) {
+	return p.s.watchStep(ctx, after, limit)
+}
+
 // txPlumbing implements cdchook.Tx.
 type txPlumbing struct{ t *Tx }
 

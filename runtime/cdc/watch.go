@@ -31,8 +31,9 @@ const watcherPrefix = "watch:"
 // store is closed (ErrClosed). A rolled-back change is never yielded. When
 // changes after after have been pruned it yields ErrPruned first and ends.
 //
-// A commit wakes every watcher of the store, which read the new changes
-// once between them; a watcher that falls far behind reads the log itself.
+// Commits through this Store wake its watchers, which read the new changes
+// once between them (a watcher far behind reads the log itself); another
+// process writing the same file does not wake them.
 // The Doc and Prev bytes of a change are the caller's to keep.
 func (s *Store) Watch(ctx context.Context, after Bookmark) iter.Seq2[RawChange, error] {
 	return s.watch(ctx, after, "", "")
@@ -146,12 +147,11 @@ func (s *Store) watch(ctx context.Context, afterBM Bookmark, collection, name st
 			after = pos.saved
 		}
 		for {
-			wake, closed := s.hub.waiter()
+			page, through, wake, closed, err := s.watchStep(ctx, after, watchPage)
 			if closed {
 				yield(RawChange{}, ErrClosed)
 				return
 			}
-			page, err := s.hub.next(ctx, s.reader, after, watchPage)
 			if err != nil {
 				switch {
 				case ctx.Err() != nil:
@@ -179,6 +179,11 @@ func (s *Store) watch(ctx context.Context, afterBM Bookmark, collection, name st
 					return
 				}
 			}
+			after = max(after, through)
+			if err := pos.consumed(ctx, after); err != nil {
+				yield(RawChange{}, err)
+				return
+			}
 			if len(page) > 0 {
 				continue
 			}
@@ -193,6 +198,18 @@ func (s *Store) watch(ctx context.Context, afterBM Bookmark, collection, name st
 			}
 		}
 	}
+}
+
+// watchStep takes the channel closed at the store's next commit or Close
+// (closed: the store is closed already), then reads what follows after:
+// the step of every watch loop, also the fleet's.
+func (s *Store) watchStep(ctx context.Context, after int64, limit int) (page []RawChange, through int64, wake <-chan struct{}, closed bool, err error) {
+	wake, closed = s.hub.waiter()
+	if closed {
+		return nil, after, nil, true, nil
+	}
+	page, through, err = s.hub.next(ctx, s.reader, after, limit)
+	return page, through, wake, false, err
 }
 
 func (s *Store) isClosed() bool {

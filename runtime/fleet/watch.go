@@ -1,0 +1,138 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"iter"
+
+	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/cdcx"
+	"github.com/dotdo/events/runtime/cdc"
+)
+
+// watchPage is the most changes a watcher reads per step.
+const watchPage = 256
+
+// Watch yields every change of store id after the bookmark after, then
+// each new one as it commits, like cdc.Store.Watch. It does not keep the
+// store open: when the fleet closes the store (idle, or to make room) the
+// watcher waits, holding nothing, until the store is opened again (nothing
+// can commit to it meanwhile) and goes on. A store that does not exist yet
+// is waited for. The loop ends when ctx ends, with ErrClosed when the fleet
+// closes, and with cdc.ErrPruned first when changes after after were
+// pruned.
+func (f *Fleet) Watch(ctx context.Context, id string, after cdc.Bookmark) iter.Seq2[cdc.RawChange, error] {
+	return func(yield func(cdc.RawChange, error) bool) {
+		pos, err := after.Seq()
+		if err == nil {
+			if err = events.ValidateStoreID(id); err != nil {
+				err = fmt.Errorf("fleet: %w", err)
+			}
+		}
+		if err != nil {
+			yield(cdc.RawChange{}, err)
+			return
+		}
+		mustRead := true // what the store holds is not known yet
+		for {
+			st, opened, err := f.watchStore(ctx, id, pos, mustRead)
+			if err != nil {
+				if ctx.Err() == nil {
+					yield(cdc.RawChange{}, err)
+				}
+				return
+			}
+			if st == nil {
+				select {
+				case <-opened:
+					mustRead = true
+					continue
+				case <-ctx.Done():
+					return
+				}
+			}
+			page, through, wake, closed, err := cdcx.Store(st.db).WatchStep(ctx, pos, watchPage)
+			f.releaseStore(st, false)
+			switch {
+			case closed:
+				mustRead = true // closed while we took it: look again
+				continue
+			case err != nil && ctx.Err() != nil:
+				return
+			case err != nil:
+				yield(cdc.RawChange{}, fmt.Errorf("fleet: watch %s: %w", id, err))
+				return
+			}
+			for _, c := range page {
+				if ctx.Err() != nil || !yield(c, nil) {
+					return
+				}
+			}
+			pos = max(pos, through)
+			mustRead = len(page) > 0
+			if mustRead {
+				continue
+			}
+			select {
+			case <-wake: // a commit, or the store closed
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// watchStore returns store id with a reference when it is open, or when it
+// must be opened to be read: mustRead, or it was closed holding changes
+// after pos. Otherwise it returns a channel closed when the store is next
+// opened.
+func (f *Fleet) watchStore(ctx context.Context, id string, pos int64, mustRead bool) (*store, <-chan struct{}, error) {
+	for {
+		f.mu.Lock()
+		if f.closed {
+			f.mu.Unlock()
+			return nil, nil, ErrClosed
+		}
+		st := f.stores[id]
+		switch {
+		case st != nil && st.busy != nil: // opening or closing: wait for the outcome
+			busy := st.busy
+			f.mu.Unlock()
+			select {
+			case <-busy:
+				continue
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			}
+		case st != nil && st.db != nil:
+			st.refs++
+			f.mu.Unlock()
+			return st, nil, nil
+		case mustRead || st != nil && pos < st.closedThrough:
+			f.mu.Unlock()
+			st, err := f.acquire(ctx, id, false, false)
+			if errors.Is(err, fs.ErrNotExist) {
+				mustRead = false // nothing to read until someone creates it
+				continue
+			}
+			return st, nil, err
+		}
+		ch := f.opened[id]
+		if ch == nil {
+			ch = make(chan struct{})
+			f.opened[id] = ch
+		}
+		f.mu.Unlock()
+		return nil, ch, nil
+	}
+}
+
+// storeOpened wakes the watchers waiting for store id. f.mu is held.
+func (f *Fleet) storeOpened(id string) {
+	if ch := f.opened[id]; ch != nil {
+		close(ch)
+		delete(f.opened, id)
+	}
+}
