@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dotdo/events/internal/sinkbench"
 )
 
 // BenchmarkWatchLatency measures, with 16 watchers of one store written at
@@ -122,7 +124,7 @@ func BenchmarkPutWatched(b *testing.B) {
 	ctx := context.Background()
 	s := openStore(b)
 	users := newUsers(b, s)
-	var with, without time.Duration
+	var with, without, cpuWith, cpuWithout time.Duration
 	for round := range 2 * rounds {
 		attached := round%2 == 1
 		wctx, cancel := context.WithCancel(ctx)
@@ -146,7 +148,7 @@ func BenchmarkPutWatched(b *testing.B) {
 				})
 			}
 		}
-		t0 := time.Now()
+		t0, c0 := time.Now(), sinkbench.CPU()
 		for i := range n {
 			if err := users.Put(ctx, fmt.Sprintf("r%d-u%d", round, i), User{Name: "flat out", Age: i}); err != nil {
 				b.Fatal(err)
@@ -154,13 +156,18 @@ func BenchmarkPutWatched(b *testing.B) {
 		}
 		el := time.Since(t0)
 		wg.Wait()
+		cpu := sinkbench.CPU() - c0
 		cancel()
 		if attached {
 			with += el
+			cpuWith += cpu
 		} else {
 			without += el
+			cpuWithout += cpu
 		}
 	}
+	b.ReportMetric(float64(cpuWith)/float64(cpuWithout), "cpu-ratio")
+	b.ReportMetric(float64(cpuWith-cpuWithout)/float64(rounds*n*16)/1e3, "watcher-cpu-µs/change")
 	b.ReportMetric(float64(with)/float64(without), "put-time-ratio")
 	b.ReportMetric(float64(rounds*n)/without.Seconds(), "puts/s-alone")
 	b.ReportMetric(float64(rounds*n)/with.Seconds(), "puts/s-watched")
