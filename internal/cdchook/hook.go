@@ -61,6 +61,12 @@ type Store interface {
 	// the change numbered after (cdc.ErrPruned below what is kept); through
 	// is where the next step starts.
 	WatchStep(ctx context.Context, after int64, limit int) (changes []changelog.RawChange, through int64, wake <-chan struct{}, closed bool, err error)
+	// WatcherStart checks a named watcher's name (cdc.ErrInvalidOptions)
+	// and returns its saved position, saving one at the oldest change kept
+	// for a new name.
+	WatcherStart(ctx context.Context, name string) (int64, error)
+	// SaveWatcher saves a named watcher's position (never backwards).
+	SaveWatcher(ctx context.Context, name string, seq int64) error
 }
 
 // Tx is the plumbing of a *cdc.Tx.

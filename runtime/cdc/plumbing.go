@@ -97,6 +97,17 @@ func (p storePlumbing) WatchStep(ctx context.Context, after int64, limit int) ([
 	return p.s.watchStep(ctx, after, limit)
 }
 
+func (p storePlumbing) WatcherStart(ctx context.Context, name string) (int64, error) {
+	if err := validWatcherName(name); err != nil {
+		return 0, err
+	}
+	return p.s.watcherStart(ctx, name)
+}
+
+func (p storePlumbing) SaveWatcher(ctx context.Context, name string, seq int64) error {
+	return p.s.saveWatcher(ctx, name, seq)
+}
+
 // txPlumbing implements cdchook.Tx.
 type txPlumbing struct{ t *Tx }
 

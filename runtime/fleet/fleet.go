@@ -125,6 +125,7 @@ type Fleet struct {
 	withQ   map[*store]struct{} // stores with changes in memory
 	counter counters
 	opened  map[string]chan struct{} // per store: closed when it opens (Watch waits)
+	named   map[string]bool          // store id + "\x00" + name: named watchers watching
 	running bool
 	batchN  uint64 // numbers batch ids
 }
@@ -193,7 +194,7 @@ func Open(ctx context.Context, opts Options) (_ *Fleet, err error) {
 		batchBase: fmt.Sprintf("%s-%x", writer, time.Now().UnixNano()),
 		wake:      make(chan struct{}, 1), full: make(chan struct{}, 1), evict: make(chan struct{}, 1), stop: make(chan struct{}),
 		stores: map[string]*store{}, freed: make(chan struct{}),
-		unread: map[*store]struct{}{}, withQ: map[*store]struct{}{}, opened: map[string]chan struct{}{},
+		unread: map[*store]struct{}{}, withQ: map[*store]struct{}{}, opened: map[string]chan struct{}{}, named: map[string]bool{},
 	}
 	for i, s := range p.Sinks {
 		f.sinks = append(f.sinks, &sink{i: i, out: s.(emitter.Sink), name: s.(emitter.Sink).Name(), batchSize: p.BatchSizes[i]})

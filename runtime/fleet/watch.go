@@ -9,6 +9,7 @@ import (
 
 	"github.com/dotdo/events"
 	"github.com/dotdo/events/internal/cdcx"
+	"github.com/dotdo/events/internal/watchpos"
 	"github.com/dotdo/events/runtime/cdc"
 )
 
@@ -24,6 +25,20 @@ const watchPage = 256
 // closes, and with cdc.ErrPruned first when changes after after were
 // pruned.
 func (f *Fleet) Watch(ctx context.Context, id string, after cdc.Bookmark) iter.Seq2[cdc.RawChange, error] {
+	return f.watch(ctx, id, after, "")
+}
+
+// WatchAs is Watch for a named, durable watcher of store id, like
+// cdc.Store.WatchAs: it resumes after what its loop consumed, and its
+// position, saved in the store, holds the store's change log (drop it
+// with the store's DropWatcher, in Do). One loop per store and name at a
+// time (cdc.ErrHeld); a bad name matches cdc.ErrInvalidOptions.
+func (f *Fleet) WatchAs(ctx context.Context, id, name string) iter.Seq2[cdc.RawChange, error] {
+	return f.watch(ctx, id, "", name)
+}
+
+// watch is Watch and WatchAs.
+func (f *Fleet) watch(ctx context.Context, id string, after cdc.Bookmark, name string) iter.Seq2[cdc.RawChange, error] {
 	return func(yield func(cdc.RawChange, error) bool) {
 		pos, err := after.Seq()
 		if err == nil {
@@ -31,9 +46,26 @@ func (f *Fleet) Watch(ctx context.Context, id string, after cdc.Bookmark) iter.S
 				err = fmt.Errorf("fleet: %w", err)
 			}
 		}
+		if err == nil && name != "" {
+			if problem := watchpos.CheckName(name); problem != "" {
+				err = fmt.Errorf("fleet: %w: watcher name %q %s", cdc.ErrInvalidOptions, name, problem)
+			}
+		}
 		if err != nil {
 			yield(cdc.RawChange{}, err)
 			return
+		}
+		var wp *watchpos.Position
+		if name != "" {
+			if wp, err = f.claimWatcher(ctx, id, name); err != nil {
+				if ctx.Err() == nil {
+					yield(cdc.RawChange{}, err)
+				}
+				return
+			}
+			defer f.unclaimWatcher(id, name)
+			defer wp.Close(ctx)
+			pos = wp.Start()
 		}
 		mustRead := true // what the store holds is not known yet
 		for {
@@ -66,14 +98,31 @@ func (f *Fleet) Watch(ctx context.Context, id string, after cdc.Bookmark) iter.S
 				return
 			}
 			for _, c := range page {
-				if ctx.Err() != nil || !yield(c, nil) {
+				if ctx.Err() != nil {
+					return
+				}
+				seq, _ := c.Bookmark.Seq()
+				more := yield(c, nil)
+				if err := wp.Consumed(ctx, seq); err != nil && more {
+					yield(cdc.RawChange{}, err)
+					return
+				}
+				if !more {
 					return
 				}
 			}
 			pos = max(pos, through)
+			if err := wp.Consumed(ctx, pos); err != nil {
+				yield(cdc.RawChange{}, err)
+				return
+			}
 			mustRead = len(page) > 0
 			if mustRead {
 				continue
+			}
+			if err := wp.Idle(ctx); err != nil {
+				yield(cdc.RawChange{}, err)
+				return
 			}
 			select {
 			case <-wake: // a commit, or the store closed
@@ -119,14 +168,21 @@ func (f *Fleet) watchStore(ctx context.Context, id string, pos int64, mustRead b
 			}
 			return st, nil, err
 		}
-		ch := f.opened[id]
-		if ch == nil {
-			ch = make(chan struct{})
-			f.opened[id] = ch
-		}
+		ch := f.openedLocked(id)
 		f.mu.Unlock()
 		return nil, ch, nil
 	}
+}
+
+// openedLocked returns a channel closed when store id is next opened (or
+// the fleet closes). f.mu is held.
+func (f *Fleet) openedLocked(id string) <-chan struct{} {
+	ch := f.opened[id]
+	if ch == nil {
+		ch = make(chan struct{})
+		f.opened[id] = ch
+	}
+	return ch
 }
 
 // storeOpened wakes the watchers waiting for store id. f.mu is held.
@@ -134,5 +190,67 @@ func (f *Fleet) storeOpened(id string) {
 	if ch := f.opened[id]; ch != nil {
 		close(ch)
 		delete(f.opened, id)
+	}
+}
+
+// claimWatcher makes this loop the one watching store id under name and
+// returns where it starts, from the store (waiting for a store that does
+// not exist yet).
+func (f *Fleet) claimWatcher(ctx context.Context, id, name string) (*watchpos.Position, error) {
+	key := id + "\x00" + name
+	f.mu.Lock()
+	if f.named[key] {
+		f.mu.Unlock()
+		return nil, fmt.Errorf("fleet: %w: watcher %q of %s is watching already", cdc.ErrHeld, name, id)
+	}
+	f.named[key] = true
+	f.mu.Unlock()
+	var saved int64
+	err := f.withStore(ctx, id, func(db *cdc.Store) (err error) {
+		saved, err = cdcx.Store(db).WatcherStart(ctx, name)
+		return err
+	})
+	if err != nil {
+		f.unclaimWatcher(id, name)
+		return nil, err
+	}
+	return watchpos.New(saved, func(ctx context.Context, seq int64) error {
+		return f.withStore(ctx, id, func(db *cdc.Store) error {
+			return cdcx.Store(db).SaveWatcher(ctx, name, seq)
+		})
+	}), nil
+}
+
+func (f *Fleet) unclaimWatcher(id, name string) {
+	f.mu.Lock()
+	delete(f.named, id+"\x00"+name)
+	f.mu.Unlock()
+}
+
+// withStore runs fn with store id open, waiting for a store that does not
+// exist yet to be created.
+func (f *Fleet) withStore(ctx context.Context, id string, fn func(db *cdc.Store) error) error {
+	for {
+		st, err := f.acquire(ctx, id, false, false)
+		if errors.Is(err, fs.ErrNotExist) {
+			f.mu.Lock()
+			if f.closed {
+				f.mu.Unlock()
+				return ErrClosed
+			}
+			ch := f.openedLocked(id)
+			f.mu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if err != nil {
+			return err
+		}
+		defer f.releaseStore(st, false)
+		return fn(st.db)
 	}
 }

@@ -152,3 +152,80 @@ func TestWatchEndsWithTheFleet(t *testing.T) {
 		t.Fatal("watch did not end with the fleet")
 	}
 }
+
+// TestWatchAsAcrossFleets: a named watcher of a fleet's store resumes,
+// in the next fleet, after the last change its loop consumed; its
+// position holds the store's log against the fleet's delivery with no
+// retention; a second loop of the same name fails with cdc.ErrHeld.
+func TestWatchAsAcrossFleets(t *testing.T) {
+	ctx := context.Background()
+	dir, lakeDir := t.TempDir(), t.TempDir()
+	opts := fleet.Options{Dir: dir, Emitter: emitter.Options{Bucket: lake.Dir(lakeDir)}, Store: []cdc.Option{cdc.WithRetention(0, 0)}}
+	put := func(f *fleet.Fleet, from, to int) {
+		t.Helper()
+		if err := f.Do(ctx, "shop", func(s *cdc.Store) error {
+			for i := from; i < to; i++ {
+				if err := users(t, s).Put(ctx, fmt.Sprintf("u%d", i), user{N: i}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f1, err := fleet.Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(f1, 0, 10)
+	var seen []string
+	for c, err := range f1.WatchAs(ctx, "shop", "mailer") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, err := range f1.WatchAs(ctx, "shop", "mailer") {
+			if !errors.Is(err, cdc.ErrHeld) {
+				t.Errorf("a second loop of one name: %v, want cdc.ErrHeld", err)
+			}
+		}
+		if seen = append(seen, c.DocID); len(seen) == 4 {
+			break
+		}
+	}
+	if err := f1.Flush(ctx); err != nil { // delivers all 10: only the watcher holds the log
+		t.Fatal(err)
+	}
+	if err := f1.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	f2 := openFleet(t, opts)
+	if err := f2.Do(ctx, "shop", func(s *cdc.Store) error {
+		if _, err := s.ChangesAfter(ctx, "", 100); !errors.Is(err, cdc.ErrPruned) {
+			t.Errorf("the whole log after delivery with no retention: %v, want cdc.ErrPruned (pruned up to the watcher)", err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var resumed []string
+	for c, err := range f2.WatchAs(wctx, "shop", "mailer") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resumed = append(resumed, c.DocID); len(resumed) == 6 {
+			break
+		}
+	}
+	if fmt.Sprint(seen, resumed) != "[u0 u1 u2 u3] [u4 u5 u6 u7 u8 u9]" {
+		t.Errorf("first loop %v, second %v; want u0-u3 then u4-u9", seen, resumed)
+	}
+	for _, err := range f2.WatchAs(ctx, "shop", "Bad Name") {
+		if !errors.Is(err, cdc.ErrInvalidOptions) {
+			t.Errorf("bad name: %v, want cdc.ErrInvalidOptions", err)
+		}
+	}
+}
