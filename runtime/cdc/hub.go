@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/dotdo/events/runtime/changelog"
 )
@@ -43,6 +42,9 @@ type tailEntry struct {
 }
 
 func newHub() *hub { return &hub{last: -1} }
+
+// entrySize is about what a change takes in the tail.
+func entrySize(c RawChange) int { return len(c.Doc) + len(c.Prev) + len(c.DocID) + 64 }
 
 // notify tells watchers that the store committed.
 func (h *hub) notify() {
@@ -186,31 +188,17 @@ func (h *hub) readAfter(ctx context.Context, q queryer) (int, error) {
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
-		var (
-			c        RawChange
-			seq, ts  int64
-			op       string
-			doc, prv []byte
-		)
-		if err := rows.Scan(&seq, &ts, &c.Collection, &c.DocID, &op, &doc, &prv); err != nil {
+		c, seq, err := scanChange(rows)
+		if err != nil {
 			return n, fmt.Errorf("cdc: watch: %w", err)
 		}
 		n++
 		h.last = seq
-		if op == opMark {
+		if c.Op == opMark {
 			continue
 		}
-		c.Op = Op(op)
-		c.Bookmark = changelog.BookmarkFromSeq(seq)
-		c.TS = time.UnixMilli(ts).UTC()
-		if doc != nil {
-			c.Doc = json.RawMessage(doc)
-		}
-		if prv != nil {
-			c.Prev = json.RawMessage(prv)
-		}
 		h.tail = append(h.tail, tailEntry{seq: seq, c: c})
-		h.bytes += len(doc) + len(prv) + len(c.DocID) + 64
+		h.bytes += entrySize(c)
 	}
 	if err := rows.Err(); err != nil {
 		return n, fmt.Errorf("cdc: watch: %w", err)
@@ -218,7 +206,7 @@ func (h *hub) readAfter(ctx context.Context, q queryer) (int, error) {
 	drop := 0
 	for drop < len(h.tail) && (len(h.tail)-drop > tailChanges || h.bytes > tailBytes) {
 		e := h.tail[drop]
-		h.bytes -= len(e.c.Doc) + len(e.c.Prev) + len(e.c.DocID) + 64
+		h.bytes -= entrySize(e.c)
 		h.from = e.seq
 		drop++
 	}
