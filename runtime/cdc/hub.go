@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -34,6 +35,7 @@ type hub struct {
 	from   int64       // the tail holds every change numbered from+1 to last
 	tail   []tailEntry // those changes, in bookmark order
 	bytes  int
+	stmt   *sql.Stmt // reads what follows last, prepared once
 }
 
 type tailEntry struct {
@@ -57,7 +59,7 @@ func (h *hub) notify() {
 	h.mu.Unlock()
 }
 
-// close wakes every watcher for good.
+// close wakes every watcher for good and frees the statement.
 func (h *hub) close() {
 	h.mu.Lock()
 	h.closed = true
@@ -66,6 +68,12 @@ func (h *hub) close() {
 		h.wake = nil
 	}
 	h.mu.Unlock()
+	h.readMu.Lock()
+	if h.stmt != nil {
+		h.stmt.Close()
+		h.stmt = nil
+	}
+	h.readMu.Unlock()
 }
 
 // waiter returns a channel closed at the next commit or Close; closed
@@ -181,7 +189,18 @@ func (h *hub) refresh(ctx context.Context, q queryer) error {
 // readAfter appends up to refreshRows rows after last to the tail, marks
 // included (they move last, they are no changes), and trims it.
 func (h *hub) readAfter(ctx context.Context, q queryer) (int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+changeColumns+` FROM cdc_changes WHERE seq > ? ORDER BY seq LIMIT ?`, h.last, refreshRows)
+	if h.stmt == nil {
+		db, ok := q.(*sql.DB)
+		if !ok {
+			return 0, fmt.Errorf("cdc: watch: no database")
+		}
+		stmt, err := db.PrepareContext(ctx, `SELECT `+changeColumns+` FROM cdc_changes WHERE seq > ? ORDER BY seq LIMIT ?`)
+		if err != nil {
+			return 0, fmt.Errorf("cdc: watch: %w", err)
+		}
+		h.stmt = stmt
+	}
+	rows, err := h.stmt.QueryContext(ctx, h.last, refreshRows)
 	if err != nil {
 		return 0, fmt.Errorf("cdc: watch: %w", err)
 	}
