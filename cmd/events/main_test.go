@@ -21,6 +21,7 @@ import (
 
 	"github.com/dotdo/events/internal/cdcx"
 	"github.com/dotdo/events/runtime/cdc"
+	"github.com/dotdo/events/runtime/changelog"
 	"github.com/dotdo/events/runtime/lake"
 	"github.com/dotdo/events/runtime/lake/laketest"
 	"github.com/dotdo/events/runtime/lake/s3lake"
@@ -526,5 +527,32 @@ func TestServeS3(t *testing.T) {
 	}
 	if _, stderr, code := runBin(t, []string{"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY="}, "serve", "-lake", "s3://x-bucket"); code != 2 || !strings.Contains(stderr, "AWS_ACCESS_KEY_ID") {
 		t.Errorf("serve on s3 without credentials: exit %d %s", code, stderr)
+	}
+}
+
+// TestTailPrunedLog: on a store whose log was pruned, tail without -after
+// prints what is kept (not an error), and -after below it fails naming
+// the pruning.
+func TestTailPrunedLog(t *testing.T) {
+	dir := t.TempDir()
+	storePath := filepath.Join(dir, "store.db")
+	newStore(t, storePath, 5)
+	s, err := cdc.Open(context.Background(), storePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cdcx.Store(s).PruneChanges(context.Background(), changelog.BookmarkFromSeq(3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runBin(t, nil, "tail", "-store", storePath)
+	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, `"docId":"u3"`) || !strings.Contains(out, `"docId":"u4"`) {
+		t.Errorf("tail of a pruned log: exit %d, %s\n%s", code, stderr, out)
+	}
+	_, stderr, code = runBin(t, nil, "tail", "-store", storePath, "-after", string(changelog.BookmarkFromSeq(1)))
+	if code == 0 || !strings.Contains(stderr, "pruned") {
+		t.Errorf("tail -after below the pruned log: exit %d, stderr %q; want a failure naming the pruning", code, stderr)
 	}
 }

@@ -55,6 +55,18 @@ type Store interface {
 	// change; a restore finds the rest in the lake) gets what is left, not
 	// cdc.ErrPruned.
 	ReadLog(ctx context.Context, after changelog.Bookmark, limit int) ([]changelog.RawChange, error)
+	// WatchStep is one step of a watch loop (cdc.Store.Watch): it takes
+	// wake, a channel closed at the store's next commit or Close (closed:
+	// the store is closed already), then reads at most limit changes after
+	// the change numbered after (cdc.ErrPruned below what is kept); through
+	// is where the next step starts.
+	WatchStep(ctx context.Context, after int64, limit int) (changes []changelog.RawChange, through int64, wake <-chan struct{}, closed bool, err error)
+	// WatcherStart checks a named watcher's name (cdc.ErrInvalidOptions)
+	// and returns its saved position, saving one at the oldest change kept
+	// for a new name.
+	WatcherStart(ctx context.Context, name string) (int64, error)
+	// SaveWatcher saves a named watcher's position (never backwards).
+	SaveWatcher(ctx context.Context, name string, seq int64) error
 }
 
 // Tx is the plumbing of a *cdc.Tx.

@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -49,23 +50,9 @@ func readChanges(ctx context.Context, q queryer, collection string, after Bookma
 	defer rows.Close()
 	var out []RawChange
 	for rows.Next() {
-		var (
-			c        RawChange
-			seq, ts  int64
-			op       string
-			doc, prv []byte
-		)
-		if err := rows.Scan(&seq, &ts, &c.Collection, &c.DocID, &op, &doc, &prv); err != nil {
+		c, _, err := scanChange(rows)
+		if err != nil {
 			return nil, fmt.Errorf("cdc: changes: %w", err)
-		}
-		c.Op = Op(op)
-		c.Bookmark = changelog.BookmarkFromSeq(seq)
-		c.TS = time.UnixMilli(ts).UTC()
-		if doc != nil {
-			c.Doc = json.RawMessage(doc)
-		}
-		if prv != nil {
-			c.Prev = json.RawMessage(prv)
 		}
 		out = append(out, c)
 	}
@@ -73,6 +60,29 @@ func readChanges(ctx context.Context, q queryer, collection string, after Bookma
 		return nil, fmt.Errorf("cdc: changes: %w", err)
 	}
 	return out, nil
+}
+
+// scanChange reads a row of changeColumns; seq is its number (a mark's
+// too: its Op is then opMark).
+func scanChange(rows *sql.Rows) (c RawChange, seq int64, err error) {
+	var (
+		ts       int64
+		op       string
+		doc, prv []byte
+	)
+	if err := rows.Scan(&seq, &ts, &c.Collection, &c.DocID, &op, &doc, &prv); err != nil {
+		return c, 0, err
+	}
+	c.Op = Op(op)
+	c.Bookmark = changelog.BookmarkFromSeq(seq)
+	c.TS = time.UnixMilli(ts).UTC()
+	if doc != nil {
+		c.Doc = json.RawMessage(doc)
+	}
+	if prv != nil {
+		c.Prev = json.RawMessage(prv)
+	}
+	return c, seq, nil
 }
 
 // Changes returns at most limit changes of this collection written after

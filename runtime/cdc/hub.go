@@ -2,11 +2,11 @@ package cdc
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/dotdo/events/runtime/changelog"
 )
@@ -35,6 +35,7 @@ type hub struct {
 	from   int64       // the tail holds every change numbered from+1 to last
 	tail   []tailEntry // those changes, in bookmark order
 	bytes  int
+	stmt   *sql.Stmt // reads what follows last, prepared once
 }
 
 type tailEntry struct {
@@ -43,6 +44,9 @@ type tailEntry struct {
 }
 
 func newHub() *hub { return &hub{last: -1} }
+
+// entrySize is about what a change takes in the tail.
+func entrySize(c RawChange) int { return len(c.Doc) + len(c.Prev) + len(c.DocID) + 64 }
 
 // notify tells watchers that the store committed.
 func (h *hub) notify() {
@@ -55,7 +59,7 @@ func (h *hub) notify() {
 	h.mu.Unlock()
 }
 
-// close wakes every watcher for good.
+// close wakes every watcher for good and frees the statement.
 func (h *hub) close() {
 	h.mu.Lock()
 	h.closed = true
@@ -64,6 +68,12 @@ func (h *hub) close() {
 		h.wake = nil
 	}
 	h.mu.Unlock()
+	h.readMu.Lock()
+	if h.stmt != nil {
+		h.stmt.Close()
+		h.stmt = nil
+	}
+	h.readMu.Unlock()
 }
 
 // waiter returns a channel closed at the next commit or Close; closed
@@ -83,9 +93,10 @@ func (h *hub) waiter() (wake <-chan struct{}, closed bool) {
 
 // next returns at most limit changes after the change numbered after: from
 // the tail when it reaches back that far, else from the log (which fails
-// with ErrPruned below what is kept). Every change returned is the
-// caller's: its bytes are copies.
-func (h *hub) next(ctx context.Context, q queryer, after int64, limit int) ([]RawChange, error) {
+// with ErrPruned below what is kept). through is the number the answer
+// covers the log to (marks included): where the next call starts. Every
+// change returned is the caller's: its bytes are copies.
+func (h *hub) next(ctx context.Context, q queryer, after int64, limit int) (_ []RawChange, through int64, _ error) {
 	h.readMu.Lock()
 	defer h.readMu.Unlock()
 	h.mu.Lock()
@@ -97,18 +108,30 @@ func (h *hub) next(ctx context.Context, q queryer, after int64, limit int) ([]Ra
 			h.mu.Lock()
 			h.dirty = true
 			h.mu.Unlock()
-			return nil, err
+			return nil, after, err
 		}
 	}
 	if after < h.from {
-		return retainedChanges(ctx, q, "", changelog.BookmarkFromSeq(after), limit)
+		out, err := retainedChanges(ctx, q, "", changelog.BookmarkFromSeq(after), limit)
+		if err != nil {
+			return nil, after, err
+		}
+		through = after
+		if len(out) > 0 {
+			through, _ = out[len(out)-1].Bookmark.Seq()
+		}
+		if len(out) < limit {
+			// The log was read to its end, which is at or past last.
+			through = max(through, h.last)
+		}
+		return out, through, nil
 	}
 	i, _ := slices.BinarySearchFunc(h.tail, after+1, func(e tailEntry, seq int64) int {
 		return cmpInt(e.seq, seq)
 	})
 	n := min(len(h.tail)-i, limit)
 	if n <= 0 {
-		return nil, nil
+		return nil, max(after, h.last), nil
 	}
 	out := make([]RawChange, n)
 	for j := range out {
@@ -117,7 +140,11 @@ func (h *hub) next(ctx context.Context, q queryer, after int64, limit int) ([]Ra
 		c.Prev = cloneRaw(c.Prev)
 		out[j] = c
 	}
-	return out, nil
+	through = h.tail[i+n-1].seq
+	if i+n == len(h.tail) {
+		through = h.last
+	}
+	return out, through, nil
 }
 
 func cmpInt(a, b int64) int {
@@ -162,38 +189,35 @@ func (h *hub) refresh(ctx context.Context, q queryer) error {
 // readAfter appends up to refreshRows rows after last to the tail, marks
 // included (they move last, they are no changes), and trims it.
 func (h *hub) readAfter(ctx context.Context, q queryer) (int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+changeColumns+` FROM cdc_changes WHERE seq > ? ORDER BY seq LIMIT ?`, h.last, refreshRows)
+	if h.stmt == nil {
+		db, ok := q.(*sql.DB)
+		if !ok {
+			return 0, fmt.Errorf("cdc: watch: no database")
+		}
+		stmt, err := db.PrepareContext(ctx, `SELECT `+changeColumns+` FROM cdc_changes WHERE seq > ? ORDER BY seq LIMIT ?`)
+		if err != nil {
+			return 0, fmt.Errorf("cdc: watch: %w", err)
+		}
+		h.stmt = stmt
+	}
+	rows, err := h.stmt.QueryContext(ctx, h.last, refreshRows)
 	if err != nil {
 		return 0, fmt.Errorf("cdc: watch: %w", err)
 	}
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
-		var (
-			c        RawChange
-			seq, ts  int64
-			op       string
-			doc, prv []byte
-		)
-		if err := rows.Scan(&seq, &ts, &c.Collection, &c.DocID, &op, &doc, &prv); err != nil {
+		c, seq, err := scanChange(rows)
+		if err != nil {
 			return n, fmt.Errorf("cdc: watch: %w", err)
 		}
 		n++
 		h.last = seq
-		if op == opMark {
+		if c.Op == opMark {
 			continue
 		}
-		c.Op = Op(op)
-		c.Bookmark = changelog.BookmarkFromSeq(seq)
-		c.TS = time.UnixMilli(ts).UTC()
-		if doc != nil {
-			c.Doc = json.RawMessage(doc)
-		}
-		if prv != nil {
-			c.Prev = json.RawMessage(prv)
-		}
 		h.tail = append(h.tail, tailEntry{seq: seq, c: c})
-		h.bytes += len(doc) + len(prv) + len(c.DocID) + 64
+		h.bytes += entrySize(c)
 	}
 	if err := rows.Err(); err != nil {
 		return n, fmt.Errorf("cdc: watch: %w", err)
@@ -201,7 +225,7 @@ func (h *hub) readAfter(ctx context.Context, q queryer) (int, error) {
 	drop := 0
 	for drop < len(h.tail) && (len(h.tail)-drop > tailChanges || h.bytes > tailBytes) {
 		e := h.tail[drop]
-		h.bytes -= len(e.c.Doc) + len(e.c.Prev) + len(e.c.DocID) + 64
+		h.bytes -= entrySize(e.c)
 		h.from = e.seq
 		drop++
 	}

@@ -93,6 +93,21 @@ func (p storePlumbing) ReadLog(ctx context.Context, after Bookmark, limit int) (
 	return readChanges(ctx, p.s.reader, "", after, limit)
 }
 
+func (p storePlumbing) WatchStep(ctx context.Context, after int64, limit int) ([]RawChange, int64, <-chan struct{}, bool, error) {
+	return p.s.watchStep(ctx, after, limit)
+}
+
+func (p storePlumbing) WatcherStart(ctx context.Context, name string) (int64, error) {
+	if err := validWatcherName(name); err != nil {
+		return 0, err
+	}
+	return p.s.watcherStart(ctx, name)
+}
+
+func (p storePlumbing) SaveWatcher(ctx context.Context, name string, seq int64) error {
+	return p.s.saveWatcher(ctx, name, seq)
+}
+
 // txPlumbing implements cdchook.Tx.
 type txPlumbing struct{ t *Tx }
 

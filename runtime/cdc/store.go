@@ -134,11 +134,11 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.hub.close()
 	for _, t := range s.collections {
 		t.close()
 	}
 	s.mu.Unlock()
+	s.hub.close()
 	var errs []error
 	if s.reader != s.writer {
 		errs = append(errs, s.reader.Close())

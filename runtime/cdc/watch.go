@@ -4,22 +4,14 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"time"
 
+	"github.com/dotdo/events/internal/watchpos"
 	"github.com/dotdo/events/runtime/changelog"
 )
 
 // watchPage is the most changes a watcher takes from the log or the tail
 // at once.
 const watchPage = 256
-
-// A named watcher saves its position every saveEvery changes and, once it
-// has caught up, at most every saveInterval: after a crash it sees again at
-// most that much.
-const (
-	saveEvery    = 256
-	saveInterval = time.Second
-)
 
 // watcherPrefix starts a named watcher's consumer name in cdc_positions,
 // where sinks' names (which cannot hold ':') are the others.
@@ -31,8 +23,9 @@ const watcherPrefix = "watch:"
 // store is closed (ErrClosed). A rolled-back change is never yielded. When
 // changes after after have been pruned it yields ErrPruned first and ends.
 //
-// A commit wakes every watcher of the store, which read the new changes
-// once between them; a watcher that falls far behind reads the log itself.
+// Commits through this Store wake its watchers, which read the new changes
+// once between them (a watcher far behind reads the log itself); another
+// process writing the same file does not wake them.
 // The Doc and Prev bytes of a change are the caller's to keep.
 func (s *Store) Watch(ctx context.Context, after Bookmark) iter.Seq2[RawChange, error] {
 	return s.watch(ctx, after, "", "")
@@ -117,13 +110,8 @@ func decoded[T any](raws iter.Seq2[RawChange, error]) iter.Seq2[Change[T], error
 }
 
 func validWatcherName(name string) error {
-	if name == "" || len(name) > 64 {
-		return fmt.Errorf("%w: watcher name %q must be 1-64 bytes", ErrInvalidOptions, name)
-	}
-	for _, c := range []byte(name) {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("%w: watcher name %q may hold only a-z, 0-9, '.', '_' and '-'", ErrInvalidOptions, name)
-		}
+	if problem := watchpos.CheckName(name); problem != "" {
+		return fmt.Errorf("%w: watcher name %q %s", ErrInvalidOptions, name, problem)
 	}
 	return nil
 }
@@ -136,22 +124,22 @@ func (s *Store) watch(ctx context.Context, afterBM Bookmark, collection, name st
 			yield(RawChange{}, err)
 			return
 		}
-		var pos *position
+		var pos *watchpos.Position
 		if name != "" {
-			if pos, err = s.openPosition(ctx, name); err != nil {
+			if pos, err = s.claimWatcher(ctx, name); err != nil {
 				yield(RawChange{}, err)
 				return
 			}
-			defer pos.close(ctx)
-			after = pos.saved
+			defer s.unclaimWatcher(name)
+			defer pos.Close(ctx)
+			after = pos.Start()
 		}
 		for {
-			wake, closed := s.hub.waiter()
+			page, through, wake, closed, err := s.watchStep(ctx, after, watchPage)
 			if closed {
 				yield(RawChange{}, ErrClosed)
 				return
 			}
-			page, err := s.hub.next(ctx, s.reader, after, watchPage)
 			if err != nil {
 				switch {
 				case ctx.Err() != nil:
@@ -169,20 +157,25 @@ func (s *Store) watch(ctx context.Context, afterBM Bookmark, collection, name st
 				seq, _ := c.Bookmark.Seq()
 				if collection == "" || c.Collection == collection {
 					if !yield(c, nil) {
-						pos.consumed(ctx, seq)
+						pos.Consumed(ctx, seq)
 						return
 					}
 				}
 				after = seq
-				if err := pos.consumed(ctx, seq); err != nil {
+				if err := pos.Consumed(ctx, seq); err != nil {
 					yield(RawChange{}, err)
 					return
 				}
 			}
+			after = max(after, through)
+			if err := pos.Consumed(ctx, after); err != nil {
+				yield(RawChange{}, err)
+				return
+			}
 			if len(page) > 0 {
 				continue
 			}
-			if err := pos.idle(ctx); err != nil {
+			if err := pos.Idle(ctx); err != nil {
 				yield(RawChange{}, err)
 				return
 			}
@@ -195,25 +188,27 @@ func (s *Store) watch(ctx context.Context, afterBM Bookmark, collection, name st
 	}
 }
 
+// watchStep takes the channel closed at the store's next commit or Close
+// (closed: the store is closed already), then reads what follows after:
+// the step of every watch loop, also the fleet's.
+func (s *Store) watchStep(ctx context.Context, after int64, limit int) (page []RawChange, through int64, wake <-chan struct{}, closed bool, err error) {
+	wake, closed = s.hub.waiter()
+	if closed {
+		return nil, after, nil, true, nil
+	}
+	page, through, err = s.hub.next(ctx, s.reader, after, limit)
+	return page, through, wake, false, err
+}
+
 func (s *Store) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closed
 }
 
-// position is a named watcher's saved position while it watches.
-type position struct {
-	s       *Store
-	name    string
-	saved   int64 // the position the store has
-	done    int64 // the position the loop has reached
-	savedAt time.Time
-}
-
-// openPosition claims name for this loop and reads its saved position,
-// saving one at the oldest change kept for a new name (so nothing is
-// pruned from under it from now on).
-func (s *Store) openPosition(ctx context.Context, name string) (*position, error) {
+// claimWatcher makes this loop the one watching under name, and returns
+// where it starts.
+func (s *Store) claimWatcher(ctx context.Context, name string) (*watchpos.Position, error) {
 	s.mu.Lock()
 	if s.watchers[name] {
 		s.mu.Unlock()
@@ -224,7 +219,30 @@ func (s *Store) openPosition(ctx context.Context, name string) (*position, error
 	}
 	s.watchers[name] = true
 	s.mu.Unlock()
-	p := &position{s: s, name: name, savedAt: time.Now()}
+	saved, err := s.watcherStart(ctx, name)
+	if err != nil {
+		s.unclaimWatcher(name)
+		return nil, err
+	}
+	return watchpos.New(saved, func(ctx context.Context, seq int64) error {
+		if s.isClosed() {
+			return ErrClosed
+		}
+		return s.saveWatcher(ctx, name, seq)
+	}), nil
+}
+
+func (s *Store) unclaimWatcher(name string) {
+	s.mu.Lock()
+	delete(s.watchers, name)
+	s.mu.Unlock()
+}
+
+// watcherStart returns the saved position of the named watcher, saving
+// one at the oldest change kept for a new name (so nothing is pruned from
+// under it from now on).
+func (s *Store) watcherStart(ctx context.Context, name string) (int64, error) {
+	var saved int64
 	err := s.update(ctx, func(tx *Tx) error {
 		pruned, err := prunedThrough(ctx, tx.tx)
 		if err != nil {
@@ -234,67 +252,25 @@ func (s *Store) openPosition(ctx context.Context, name string) (*position, error
 			watcherPrefix+name, pruned); err != nil {
 			return err
 		}
-		return tx.tx.QueryRowContext(ctx, `SELECT seq FROM cdc_positions WHERE consumer = ?`, watcherPrefix+name).Scan(&p.saved)
+		return tx.tx.QueryRowContext(ctx, `SELECT seq FROM cdc_positions WHERE consumer = ?`, watcherPrefix+name).Scan(&saved)
 	}, false)
 	if err != nil {
-		s.mu.Lock()
-		delete(s.watchers, name)
-		s.mu.Unlock()
 		if s.isClosed() {
-			return nil, ErrClosed
+			return 0, ErrClosed
 		}
-		return nil, fmt.Errorf("cdc: watcher %s: %w", name, err)
+		return 0, fmt.Errorf("cdc: watcher %s: %w", name, err)
 	}
-	p.done = p.saved
-	return p, nil
+	return saved, nil
 }
 
-// consumed notes that the watcher is done with every change through seq,
-// saving it every saveEvery changes. A nil position (an unnamed watcher)
-// does nothing.
-func (p *position) consumed(ctx context.Context, seq int64) error {
-	if p == nil {
-		return nil
-	}
-	p.done = seq
-	if seq-p.saved >= saveEvery {
-		return p.save(ctx)
-	}
-	return nil
-}
-
-// idle saves the position of a watcher that has caught up, at most every
-// saveInterval.
-func (p *position) idle(ctx context.Context) error {
-	if p == nil || p.done == p.saved || time.Since(p.savedAt) < saveInterval {
-		return nil
-	}
-	return p.save(ctx)
-}
-
-func (p *position) save(ctx context.Context) error {
-	seq := p.done
-	err := p.s.update(ctx, func(tx *Tx) error {
-		_, err := tx.tx.ExecContext(ctx, `UPDATE cdc_positions SET seq = max(seq, ?) WHERE consumer = ?`, seq, watcherPrefix+p.name)
+// saveWatcher saves the named watcher's position (never backwards).
+func (s *Store) saveWatcher(ctx context.Context, name string, seq int64) error {
+	err := s.update(ctx, func(tx *Tx) error {
+		_, err := tx.tx.ExecContext(ctx, `UPDATE cdc_positions SET seq = max(seq, ?) WHERE consumer = ?`, seq, watcherPrefix+name)
 		return err
 	}, false)
 	if err != nil {
-		return fmt.Errorf("cdc: watcher %s: save position: %w", p.name, err)
+		return fmt.Errorf("cdc: watcher %s: save position: %w", name, err)
 	}
-	p.saved, p.savedAt = seq, time.Now()
 	return nil
-}
-
-// close saves what the loop consumed (even when ctx has ended: the body
-// did consume it) and frees the name.
-func (p *position) close(ctx context.Context) {
-	if p.done != p.saved && !p.s.isClosed() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		// A failed save only means these changes are seen again.
-		_ = p.save(sctx)
-		cancel()
-	}
-	p.s.mu.Lock()
-	delete(p.s.watchers, p.name)
-	p.s.mu.Unlock()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dotdo/events/internal/watchpos"
 	"github.com/dotdo/events/runtime/cdc"
 )
 
@@ -61,18 +62,10 @@ type preparer interface {
 	prepare(b *batch)
 }
 
-// maxSinkName bounds a sink's name.
-const maxSinkName = 64
-
 // validSinkName checks a user sink's name.
 func validSinkName(name string) error {
-	if name == "" || len(name) > maxSinkName {
-		return fmt.Errorf("%w: sink name %q must be 1-%d bytes", ErrInvalidOptions, name, maxSinkName)
-	}
-	for _, c := range []byte(name) {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("%w: sink name %q may hold only a-z, 0-9, '.', '_' and '-'", ErrInvalidOptions, name)
-		}
+	if problem := watchpos.CheckName(name); problem != "" {
+		return fmt.Errorf("%w: sink name %q %s", ErrInvalidOptions, name, problem)
 	}
 	if name == "http" || name == "lake" {
 		return fmt.Errorf("%w: sink name %q is a built-in sink's", ErrInvalidOptions, name)

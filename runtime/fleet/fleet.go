@@ -124,6 +124,8 @@ type Fleet struct {
 	unread  map[*store]struct{} // stores that may have changes not read yet
 	withQ   map[*store]struct{} // stores with changes in memory
 	counter counters
+	opened  map[string]chan struct{} // per store: closed when it opens (Watch waits)
+	named   map[string]bool          // store id + "\x00" + name: named watchers watching
 	running bool
 	batchN  uint64 // numbers batch ids
 }
@@ -192,7 +194,7 @@ func Open(ctx context.Context, opts Options) (_ *Fleet, err error) {
 		batchBase: fmt.Sprintf("%s-%x", writer, time.Now().UnixNano()),
 		wake:      make(chan struct{}, 1), full: make(chan struct{}, 1), evict: make(chan struct{}, 1), stop: make(chan struct{}),
 		stores: map[string]*store{}, freed: make(chan struct{}),
-		unread: map[*store]struct{}{}, withQ: map[*store]struct{}{},
+		unread: map[*store]struct{}{}, withQ: map[*store]struct{}{}, opened: map[string]chan struct{}{}, named: map[string]bool{},
 	}
 	for i, s := range p.Sinks {
 		f.sinks = append(f.sinks, &sink{i: i, out: s.(emitter.Sink), name: s.(emitter.Sink).Name(), batchSize: p.BatchSizes[i]})
@@ -328,6 +330,9 @@ func (f *Fleet) Close(ctx context.Context) error {
 	}
 	f.closed = true
 	close(f.stop)
+	for id := range f.opened {
+		f.storeOpened(id) // watchers waiting for a store end now
+	}
 	f.mu.Unlock()
 	var errs []error
 	if _, err := f.deliverRound(ctx, false); err != nil && ctx.Err() == nil {

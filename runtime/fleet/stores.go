@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -47,6 +48,9 @@ type store struct {
 	since       int64     // ms: when it became pending (delivery order)
 	unreadSince time.Time // when it was marked unread (lag)
 	released    uint64    // position saved in the store itself
+	// closedThrough is the store's bookmark number when it was last
+	// closed: a watcher behind it opens the store again to read.
+	closedThrough int64
 
 	loaded      bool     // pos and read are known
 	read        uint64   // changes read into q through this bookmark number
@@ -154,6 +158,7 @@ func (f *Fleet) acquire(ctx context.Context, id string, create, delivery bool) (
 			st.unreadSince = time.Now()
 		}
 		f.counter.opens++
+		f.storeOpened(id)
 		if delivery {
 			f.counter.deliveryOpens++
 		}
@@ -243,9 +248,18 @@ func (f *Fleet) finishClose(ctx context.Context, st *store) error {
 			st.released = through
 		}
 	}
+	bm, err := db.Bookmark(ctx)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("fleet: %s: %w", st.id, err))
+	}
+	closedThrough, _ := bm.Seq()
+	if err != nil {
+		closedThrough = math.MaxInt64 // unknown: watchers open it again to look
+	}
 	errs = append(errs, db.Close(), release())
 	f.mu.Lock()
 	st.db, st.release = nil, nil
+	st.closedThrough = closedThrough
 	close(st.busy)
 	st.busy = nil
 	f.nOpen--
