@@ -216,3 +216,9 @@ func checkStream(t testing.TB, msgs []streamed) map[string]streamed {
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func docID(i int) string { return fmt.Sprintf("d%04d", i) }
+
+// jetstreamSubjects asks stream info for the message counts of the
+// subjects matching filter.
+func jetstreamSubjects(filter string) jetstream.StreamInfoOpt {
+	return jetstream.WithSubjectFilter(filter)
+}

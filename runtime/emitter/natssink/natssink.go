@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -105,6 +106,9 @@ func (s *Sink) check(ctx context.Context) error {
 		return nil
 	}
 	all := s.prefix + ".>"
+	if nc := s.js.Conn(); nc != nil && !nc.IsConnected() {
+		return fmt.Errorf("natssink: looking up the stream of %q: connection %s", all, nc.Status())
+	}
 	name, err := s.js.StreamNameBySubject(ctx, all)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return fmt.Errorf("%w: %q", ErrNoStream, all)
@@ -165,7 +169,7 @@ func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
 	reject := func(i int, why string) {
 		rejected = append(rejected, i)
 		if len(reasons) < 3 {
-			reasons = append(reasons, fmt.Sprintf("event %s: %s", b.Events[i].ID, why))
+			reasons = append(reasons, fmt.Sprintf("event %q: %s", b.Events[i].ID, why))
 		}
 	}
 	var failed error
@@ -231,6 +235,7 @@ func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
 		return failed
 	}
 	if len(rejected) > 0 {
+		slices.Sort(rejected)
 		return &emitter.DeliveryError{Rejected: rejected,
 			Msg: fmt.Sprintf("%d of %d events rejected for good: %s", len(rejected), len(b.Events), strings.Join(reasons, "; "))}
 	}
