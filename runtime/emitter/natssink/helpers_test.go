@@ -120,6 +120,7 @@ type streamed struct {
 	Bookmark string `json:"bookmark"`
 	DocID    string `json:"docId"`
 	N        *int   `json:"n"`
+	Run      string `json:"run"`
 	DO       struct {
 		ID string `json:"id"`
 	} `json:"do"`
