@@ -174,7 +174,16 @@ func (c *Collection[T]) Put(ctx context.Context, id string, doc T) error {
 	if _, err := c.stmt(ctx, c.t.upsert).ExecContext(ctx, id, raw); err != nil {
 		return fmt.Errorf("cdc: put %s/%s: %w", c.t.name, id, err)
 	}
+	c.committed()
 	return nil
+}
+
+// committed wakes the store's watchers after a write outside a transaction
+// (it committed on its own).
+func (c *Collection[T]) committed() {
+	if c.tx == nil {
+		c.store.hub.notify()
+	}
 }
 
 // PutMany stores every entry in one transaction (the caller's, when bound).
@@ -258,6 +267,7 @@ func (c *Collection[T]) Delete(ctx context.Context, id string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("cdc: delete %s/%s: %w", c.t.name, id, err)
 	}
+	c.committed()
 	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("cdc: delete %s/%s: %w", c.t.name, id, err)
@@ -315,9 +325,11 @@ func (c *Collection[T]) Clear(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cdc: clear %s: %w", c.t.name, err)
 	}
+	c.committed()
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("cdc: clear %s: %w", c.t.name, err)
 	}
+	c.committed()
 	return int(n), nil
 }

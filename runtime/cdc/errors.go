@@ -35,6 +35,8 @@ var (
 	// a bookmark below what the change log still keeps (see WithRetention):
 	// changes after it were pruned, and are never skipped silently.
 	ErrPruned = errors.New("cdc: changes were pruned")
+	// ErrClosed ends a Watch when its store is closed.
+	ErrClosed = errors.New("cdc: store is closed")
 	// ErrReadOnly is returned for a write inside Store.View.
 	ErrReadOnly = errors.New("cdc: read-only transaction (Store.View)")
 )

@@ -148,7 +148,7 @@ func (s *Store) release(ctx context.Context, consumer string, through Bookmark) 
 		return 0, fmt.Errorf("%w: empty consumer name", ErrInvalidOptions)
 	}
 	var n int64
-	err = s.Update(ctx, func(tx *Tx) error {
+	err = s.update(ctx, func(tx *Tx) error {
 		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO cdc_positions (consumer, seq) VALUES (?1, ?2)
 			ON CONFLICT (consumer) DO UPDATE SET seq = max(seq, excluded.seq)`, consumer, seq); err != nil {
 			return fmt.Errorf("cdc: save position of %s: %w", consumer, err)
@@ -176,6 +176,6 @@ func (s *Store) release(ctx context.Context, consumer string, through Bookmark) 
 		}
 		n, err = prunePrefix(ctx, tx.tx, limit, newest)
 		return err
-	})
+	}, false)
 	return n, err
 }

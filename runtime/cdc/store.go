@@ -39,8 +39,11 @@ type Store struct {
 	mu          sync.Mutex
 	collections map[string]*tables // prepared statements per collection
 	closed      bool
-	held        bool      // a :memory: store's holder (see cdchook.Store.Hold)
-	retention   retention // how much delivered history pruning keeps
+	held        bool            // a :memory: store's holder (see cdchook.Store.Hold)
+	retention   retention       // how much delivered history pruning keeps
+	watchers    map[string]bool // named watchers watching (WatchAs)
+
+	hub *hub // wakes watchers at each commit (Watch)
 
 	shipMu  sync.Mutex
 	shipped int64 // the durable shipped mark (see shipping)
@@ -73,7 +76,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	s := &Store{path: path, writer: writer, reader: writer, collections: map[string]*tables{}, retention: keep}
+	s := &Store{path: path, writer: writer, reader: writer, collections: map[string]*tables{}, retention: keep, hub: newHub()}
 	if err := s.migrate(ctx, "cdc", storeMigrations); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("cdc: open %s: %w", path, explainCantOpen(err))
@@ -131,6 +134,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.hub.close()
 	for _, t := range s.collections {
 		t.close()
 	}
@@ -159,7 +163,13 @@ func (s *Store) Close() error {
 // With(tx), and every statement run through tx, commits together or not at
 // all. An error returned by fn, or a panic in it, rolls everything back (the
 // panic then continues). Transactions are serialised: keep them short.
-func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
+func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	return s.update(ctx, fn, true)
+}
+
+// update is Update; notify false keeps watchers asleep for a transaction
+// that writes no change (bookkeeping).
+func (s *Store) update(ctx context.Context, fn func(tx *Tx) error, notify bool) error {
 	sqlTx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("cdc: begin: %w", err)
@@ -179,6 +189,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("cdc: commit: %w", err)
+	}
+	if notify {
+		s.hub.notify()
 	}
 	return nil
 }
