@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/sinkbench"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/emitter"
 	"github.com/dotdo/events/runtime/emitter/natssink"
@@ -30,8 +31,10 @@ const (
 	crashRunEnv = "NATSSINK_CRASH_RUN"
 )
 
-// TestMain lets the test binary act as the crashing child process.
+// TestMain lets the test binary act as the crashing child process and as
+// the benchmark's HTTP receiver.
 func TestMain(m *testing.M) {
+	sinkbench.Serve() // the HTTP receiver of TestSinkBenchCPU
 	if dir := os.Getenv(crashDirEnv); dir != "" {
 		crashChild(dir, os.Getenv(crashURLEnv), os.Getenv(crashRunEnv))
 		return

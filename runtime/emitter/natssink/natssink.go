@@ -3,9 +3,11 @@ package natssink
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +43,10 @@ const DefaultMinDuplicateWindow = 2 * time.Minute
 // the reply subject and two sizes.
 const maxSubject = 3584
 
+// ackBuffer is how many acknowledgements wait for Send: more than a batch
+// (at most 1000 events), so the client's reader never waits for the sink.
+const ackBuffer = 4096
+
 // Sink publishes events to a JetStream stream; see the package doc.
 type Sink struct {
 	js        jetstream.JetStream
@@ -50,6 +56,13 @@ type Sink struct {
 
 	mu      sync.Mutex
 	checked bool // the stream was found with a long enough window
+
+	sendMu  sync.Mutex
+	sub     *nats.Subscription // acknowledgements, on inbox.{round}.{index}
+	subConn *nats.Conn
+	acks    chan *nats.Msg
+	inbox   string
+	round   uint64 // numbers the Send calls, so a late ack is told apart
 }
 
 // Option changes a Sink made by New.
@@ -158,12 +171,27 @@ func captures(subjects []string, prefix string) bool {
 // stream's max message size, a subject too long, an id that cannot be a
 // header) is rejected alone in a *emitter.DeliveryError; anything else
 // (the server down, no stream, a timeout) is an error the emitter retries.
+// Calls are serialized.
+//
+// It publishes every event of the batch before waiting for any
+// acknowledgement, the JetStream async-publish pattern, on a reply
+// subscription of its own: the acknowledgements are matched by index and
+// only an error is decoded, which keeps the producer's CPU per event low.
 func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
 	nc := s.js.Conn()
-	futs := make([]jetstream.PubAckFuture, len(b.Events))
+	if err := s.subscribe(nc); err != nil {
+		return err
+	}
+	s.round++
+	reply := strconv.AppendUint(append(append([]byte(nil), s.inbox...), '.'), s.round, 10)
+	reply = append(reply, '.')
+	roundPrefix := string(reply)
+
 	var rejected []int
 	var reasons []string
 	reject := func(i int, why string) {
@@ -173,7 +201,11 @@ func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
 		}
 	}
 	var failed error
+	sent := make([]bool, len(b.Events))
+	waiting := 0
 	subj := make([]byte, 0, 128)
+	idHdr, typeHdr := []string{""}, []string{""}
+	m := &nats.Msg{Header: nats.Header{jetstream.MsgIDHeader: idHdr, HeaderType: typeHdr}}
 	for i := range b.Events {
 		ev := &b.Events[i]
 		if why := headerUnsafe(ev.ID, ev.Type); why != "" {
@@ -189,16 +221,16 @@ func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
 		// A message published after the connection dropped would wait in
 		// the client's reconnect buffer and could overtake one lost in the
 		// drop: stop, the emitter retries the batch.
-		if nc != nil && nc.Status() != nats.CONNECTED {
+		if !nc.IsConnected() {
 			failed = fmt.Errorf("natssink: connection %s", nc.Status())
 			break
 		}
-		m := &nats.Msg{
-			Subject: string(subj),
-			Data:    bytes.Clone(ev.JSON), // kept by the client for its own retries
-			Header:  nats.Header{HeaderType: []string{ev.Type}},
-		}
-		f, err := s.js.PublishMsgAsync(m, jetstream.WithMsgID(ev.ID))
+		// PublishMsg copies what it sends: one Msg serves the whole batch.
+		m.Subject = string(subj)
+		m.Reply = string(strconv.AppendInt(reply, int64(i), 10))
+		m.Data = ev.JSON
+		idHdr[0], typeHdr[0] = ev.ID, ev.Type
+		err := nc.PublishMsg(m)
 		if errors.Is(err, nats.ErrMaxPayload) {
 			reject(i, err.Error())
 			continue
@@ -207,28 +239,47 @@ func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
 			failed = fmt.Errorf("natssink: publishing: %w", err)
 			break
 		}
-		futs[i] = f
+		sent[i] = true
+		waiting++
 	}
-	for i, f := range futs {
-		if f == nil {
+	var tick *time.Ticker
+	for waiting > 0 {
+		var m *nats.Msg
+		select {
+		case m = <-s.acks:
+		default:
+			if tick == nil {
+				tick = time.NewTicker(50 * time.Millisecond)
+				defer tick.Stop()
+			}
+			select {
+			case m = <-s.acks:
+			case <-tick.C:
+			case <-ctx.Done():
+			}
+		}
+		if m == nil {
+			if err := ctx.Err(); err != nil {
+				return errors.Join(failed, fmt.Errorf("natssink: waiting for %d acknowledgements: %w", waiting, err))
+			}
+			if !nc.IsConnected() {
+				return errors.Join(failed, fmt.Errorf("natssink: connection %s while waiting for %d acknowledgements", nc.Status(), waiting))
+			}
 			continue
 		}
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
+		rest, ok := strings.CutPrefix(m.Subject, roundPrefix)
+		i, err := strconv.Atoi(rest)
+		if !ok || err != nil || i < 0 || i >= len(sent) || !sent[i] {
+			continue // an earlier Send's late acknowledgement
+		}
+		sent[i] = false
+		waiting--
+		if err := ackError(m); err != nil {
 			if permanent(err) {
 				reject(i, err.Error())
 			} else if failed == nil {
-				if errors.Is(err, jetstream.ErrNoStreamResponse) {
-					err = fmt.Errorf("%w (%w): %q", ErrNoStream, err, f.Msg().Subject)
-				}
 				failed = fmt.Errorf("natssink: publish of event %s: %w", b.Events[i].ID, err)
 			}
-		case <-ctx.Done():
-			if failed == nil {
-				failed = fmt.Errorf("natssink: waiting for acks: %w", ctx.Err())
-			}
-			return failed
 		}
 	}
 	if failed != nil {
@@ -238,6 +289,52 @@ func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
 		slices.Sort(rejected)
 		return &emitter.DeliveryError{Rejected: rejected,
 			Msg: fmt.Sprintf("%d of %d events rejected for good: %s", len(rejected), len(b.Events), strings.Join(reasons, "; "))}
+	}
+	return nil
+}
+
+// subscribe makes the sink's reply subscription on nc, once per connection.
+func (s *Sink) subscribe(nc *nats.Conn) error {
+	if s.sub != nil && s.sub.IsValid() && s.subConn == nc {
+		return nil
+	}
+	inbox := nc.NewInbox()
+	acks := make(chan *nats.Msg, ackBuffer)
+	sub, err := nc.ChanSubscribe(inbox+".>", acks)
+	if err != nil {
+		return fmt.Errorf("natssink: subscribing to acknowledgements: %w", err)
+	}
+	if s.sub != nil {
+		_ = s.sub.Unsubscribe()
+	}
+	s.sub, s.subConn, s.inbox, s.acks = sub, nc, inbox, acks
+	return nil
+}
+
+// ackError returns the error a JetStream acknowledgement reports, nil for
+// a stored (or duplicate) message. Only acknowledgements that mention an
+// error are decoded.
+func ackError(m *nats.Msg) error {
+	if len(m.Data) == 0 {
+		if m.Header.Get("Status") == "503" {
+			return fmt.Errorf("%w: no stream took %q", ErrNoStream, m.Subject)
+		}
+		return fmt.Errorf("natssink: empty acknowledgement (status %q)", m.Header.Get("Status"))
+	}
+	if !bytes.Contains(m.Data, []byte(`"error"`)) {
+		if !bytes.Contains(m.Data, []byte(`"seq"`)) {
+			return fmt.Errorf("natssink: not an acknowledgement: %.200s", m.Data)
+		}
+		return nil
+	}
+	var r struct {
+		Error *jetstream.APIError `json:"error"`
+	}
+	if err := json.Unmarshal(m.Data, &r); err != nil {
+		return fmt.Errorf("natssink: bad acknowledgement %.200s: %w", m.Data, err)
+	}
+	if r.Error != nil {
+		return r.Error
 	}
 	return nil
 }
