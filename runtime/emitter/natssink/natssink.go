@@ -43,8 +43,9 @@ const DefaultMinDuplicateWindow = 2 * time.Minute
 // the reply subject and two sizes.
 const maxSubject = 3584
 
-// ackBuffer is how many acknowledgements wait for Send: more than a batch
-// (at most 1000 events), so the client's reader never waits for the sink.
+// ackBuffer is how many acknowledgements can wait for Send, and so how many
+// messages Send leaves unacknowledged at most: more than an emitter's batch
+// (at most 1000 events) holds.
 const ackBuffer = 4096
 
 // Sink publishes events to a JetStream stream; see the package doc.
@@ -204,6 +205,55 @@ func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
 	sent := make([]bool, len(b.Events))
 	waiting := 0
 	subj := make([]byte, 0, 128)
+	// await takes one acknowledgement of this Send, or fails when ctx ends
+	// or the connection drops while waiting.
+	var tick *time.Ticker
+	defer func() {
+		if tick != nil {
+			tick.Stop()
+		}
+	}()
+	await := func() error {
+		for {
+			var m *nats.Msg
+			select {
+			case m = <-s.acks:
+			default:
+				if tick == nil {
+					tick = time.NewTicker(50 * time.Millisecond)
+				}
+				select {
+				case m = <-s.acks:
+				case <-tick.C:
+				case <-ctx.Done():
+				}
+			}
+			if m == nil {
+				if err := ctx.Err(); err != nil {
+					return fmt.Errorf("natssink: waiting for %d acknowledgements: %w", waiting, err)
+				}
+				if !nc.IsConnected() {
+					return fmt.Errorf("natssink: connection %s while waiting for %d acknowledgements", nc.Status(), waiting)
+				}
+				continue
+			}
+			rest, ok := strings.CutPrefix(m.Subject, roundPrefix)
+			i, err := strconv.Atoi(rest)
+			if !ok || err != nil || i < 0 || i >= len(sent) || !sent[i] {
+				continue // an earlier Send's late acknowledgement
+			}
+			sent[i] = false
+			waiting--
+			if err := ackError(m); err != nil {
+				if permanent(err) {
+					reject(i, err.Error())
+				} else if failed == nil {
+					failed = fmt.Errorf("natssink: publish of event %s: %w", b.Events[i].ID, err)
+				}
+			}
+			return nil
+		}
+	}
 	idHdr, typeHdr := []string{""}, []string{""}
 	m := &nats.Msg{Header: nats.Header{jetstream.MsgIDHeader: idHdr, HeaderType: typeHdr}}
 	for i := range b.Events {
@@ -217,6 +267,13 @@ func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
 		if len(subj) > maxSubject {
 			reject(i, fmt.Sprintf("subject of %d bytes, at most %d", len(subj), maxSubject))
 			continue
+		}
+		// Never more unacknowledged messages than the ack channel holds:
+		// the client drops what does not fit.
+		if waiting == ackBuffer {
+			if err := await(); err != nil {
+				return errors.Join(failed, err)
+			}
 		}
 		// A message published after the connection dropped would wait in
 		// the client's reconnect buffer and could overtake one lost in the
@@ -242,44 +299,9 @@ func (s *Sink) Send(ctx context.Context, b *emitter.Batch) error {
 		sent[i] = true
 		waiting++
 	}
-	var tick *time.Ticker
 	for waiting > 0 {
-		var m *nats.Msg
-		select {
-		case m = <-s.acks:
-		default:
-			if tick == nil {
-				tick = time.NewTicker(50 * time.Millisecond)
-				defer tick.Stop()
-			}
-			select {
-			case m = <-s.acks:
-			case <-tick.C:
-			case <-ctx.Done():
-			}
-		}
-		if m == nil {
-			if err := ctx.Err(); err != nil {
-				return errors.Join(failed, fmt.Errorf("natssink: waiting for %d acknowledgements: %w", waiting, err))
-			}
-			if !nc.IsConnected() {
-				return errors.Join(failed, fmt.Errorf("natssink: connection %s while waiting for %d acknowledgements", nc.Status(), waiting))
-			}
-			continue
-		}
-		rest, ok := strings.CutPrefix(m.Subject, roundPrefix)
-		i, err := strconv.Atoi(rest)
-		if !ok || err != nil || i < 0 || i >= len(sent) || !sent[i] {
-			continue // an earlier Send's late acknowledgement
-		}
-		sent[i] = false
-		waiting--
-		if err := ackError(m); err != nil {
-			if permanent(err) {
-				reject(i, err.Error())
-			} else if failed == nil {
-				failed = fmt.Errorf("natssink: publish of event %s: %w", b.Events[i].ID, err)
-			}
+		if err := await(); err != nil {
+			return errors.Join(failed, err)
 		}
 	}
 	if failed != nil {
@@ -299,7 +321,7 @@ func (s *Sink) subscribe(nc *nats.Conn) error {
 		return nil
 	}
 	inbox := nc.NewInbox()
-	acks := make(chan *nats.Msg, ackBuffer)
+	acks := make(chan *nats.Msg, 2*ackBuffer) // room for late acks of a failed Send too
 	sub, err := nc.ChanSubscribe(inbox+".>", acks)
 	if err != nil {
 		return fmt.Errorf("natssink: subscribing to acknowledgements: %w", err)

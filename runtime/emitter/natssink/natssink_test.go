@@ -3,6 +3,7 @@ package natssink_test
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -93,4 +94,36 @@ func TestEmitterDelivers(t *testing.T) {
 		t.Fatalf("%d messages after Close, %d before", len(again), len(msgs))
 	}
 
+}
+
+// TestLargeBatch: a batch of more events than the sink leaves
+// unacknowledged at once is stored whole, in order.
+func TestLargeBatch(t *testing.T) {
+	ctx := context.Background()
+	b := startBroker(t)
+	js := connect(t, b.url())
+	createStream(t, js, 2*time.Minute)
+	sink := newSink(t, js)
+	const n = 10_000
+	batch := &emitter.Batch{ID: "big"}
+	for i := range n {
+		id := "s-" + docID(i)
+		batch.Events = append(batch.Events, emitter.BatchEvent{Store: "s", ID: id, Type: "t",
+			JSON: []byte(`{"id":"` + id + `","type":"t","do":{"id":"s"},"n":` + strconv.Itoa(i) + `}`)})
+	}
+	if err := sink.Send(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	msgs := readStream(t, js)
+	checkStream(t, msgs)
+	if len(msgs) != n {
+		t.Fatalf("%d messages, want %d", len(msgs), n)
+	}
+	// A re-send of the same batch is dropped by the broker.
+	if err := sink.Send(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if again := readStream(t, js); len(again) != n {
+		t.Fatalf("%d messages after a re-send, want %d", len(again), n)
+	}
 }
