@@ -194,3 +194,33 @@ func TestRejectedAlone(t *testing.T) {
 		t.Fatalf("custom events stored: %v", ns)
 	}
 }
+
+// TestStreamDeleted: a stream deleted after New makes Send fail with an
+// error matching ErrNoStream that the emitter retries (not a rejection);
+// once the stream is back, the same batch goes through.
+func TestStreamDeleted(t *testing.T) {
+	ctx := context.Background()
+	b := startBroker(t)
+	js := connect(t, b.url())
+	createStream(t, js, 2*time.Minute)
+	sink := newSink(t, js)
+	if err := js.DeleteStream(ctx, testStream); err != nil {
+		t.Fatal(err)
+	}
+	batch := &emitter.Batch{ID: "b", Events: []emitter.BatchEvent{
+		{Store: "s", ID: "s-1", Type: "t", JSON: []byte(`{"id":"s-1","type":"t","do":{"id":"s"}}`)},
+		{Store: "s", ID: "s-2", Type: "t", JSON: []byte(`{"id":"s-2","type":"t","do":{"id":"s"}}`)},
+	}}
+	err := sink.Send(ctx, batch)
+	var de *emitter.DeliveryError
+	if !errors.Is(err, natssink.ErrNoStream) || errors.As(err, &de) {
+		t.Fatalf("Send without the stream: %v", err)
+	}
+	createStream(t, js, 2*time.Minute)
+	if err := sink.Send(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := readStream(t, js); len(msgs) != 2 {
+		t.Fatalf("%d messages, want 2", len(msgs))
+	}
+}

@@ -339,7 +339,7 @@ func (s *Sink) subscribe(nc *nats.Conn) error {
 func ackError(m *nats.Msg) error {
 	if len(m.Data) == 0 {
 		if m.Header.Get("Status") == "503" {
-			return fmt.Errorf("%w: no stream took %q", ErrNoStream, m.Subject)
+			return fmt.Errorf("%w: no stream took the message", ErrNoStream)
 		}
 		return fmt.Errorf("natssink: empty acknowledgement (status %q)", m.Header.Get("Status"))
 	}
