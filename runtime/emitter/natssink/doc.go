@@ -20,6 +20,11 @@
 // (or WithMinDuplicateWindow) is ErrDuplicateWindow. When the server does
 // not answer, New succeeds and the check runs before the first Send.
 //
+// The sink publishes on js's connection (js.Conn()), with a reply
+// subscription of its own for the acknowledgements. Give the connection
+// unlimited reconnects (nats.MaxReconnects(-1)): while it is down, Send
+// fails at once and the emitter retries with backoff.
+//
 // # Subjects
 //
 // Each event is published under "{prefix}.{store}.{type}": its store id

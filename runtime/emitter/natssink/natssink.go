@@ -70,7 +70,8 @@ type Sink struct {
 type Option func(*Sink)
 
 // WithName names the sink (default "nats"): use it to have two NATS sinks on
-// one emitter. The name keys the sink's saved positions, so keep it stable.
+// one emitter. The name keys the sink's saved positions, so keep it stable;
+// emitter.New checks it (emitter.Sink's Name rules).
 func WithName(name string) Option { return func(s *Sink) { s.name = name } }
 
 // WithMinDuplicateWindow sets the shortest duplicate window the stream must
