@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dotdo/events"
@@ -31,7 +32,12 @@ func streamNames(t *testing.T, js jetstream.JetStream) []string {
 	return names
 }
 
-// TestNewBadInput: a nil JetStream, bad prefixes and a non-positive window
+// noConn is a JetStream without a connection.
+type noConn struct{ jetstream.JetStream }
+
+func (noConn) Conn() *nats.Conn { return nil }
+
+// TestNewBadInput: a nil JetStream (or connection), bad prefixes and a non-positive window
 // are emitter.ErrInvalidOptions; no stream capturing the prefix is
 // ErrNoStream, a short duplicate window ErrDuplicateWindow; New creates
 // nothing on the server.
@@ -41,6 +47,9 @@ func TestNewBadInput(t *testing.T) {
 	js := connect(t, b.url())
 	if _, err := natssink.New(nil, testPrefix); !errors.Is(err, emitter.ErrInvalidOptions) {
 		t.Errorf("nil js: %v", err)
+	}
+	if _, err := natssink.New(noConn{}, testPrefix); !errors.Is(err, emitter.ErrInvalidOptions) {
+		t.Errorf("js without a connection: %v", err)
 	}
 	for _, p := range []string{"", ".", "a.", ".a", "a..b", "a.*", "a.>", "*", ">", "a*", "a>b", "a b", "a\tb", "a\nb", "ü", "a\x00"} {
 		if s, err := natssink.New(js, p); !errors.Is(err, emitter.ErrInvalidOptions) || s != nil {

@@ -87,8 +87,8 @@ func WithMinDuplicateWindow(d time.Duration) Option { return func(s *Sink) { s.m
 // (it is down), the check waits for the first Send. Bad arguments give
 // errors matching emitter.ErrInvalidOptions.
 func New(js jetstream.JetStream, subjectPrefix string, opts ...Option) (*Sink, error) {
-	if js == nil {
-		return nil, fmt.Errorf("%w: natssink: nil JetStream", emitter.ErrInvalidOptions)
+	if js == nil || js.Conn() == nil {
+		return nil, fmt.Errorf("%w: natssink: nil JetStream or connection", emitter.ErrInvalidOptions)
 	}
 	if err := validPrefix(subjectPrefix); err != nil {
 		return nil, fmt.Errorf("%w: natssink: %v", emitter.ErrInvalidOptions, err)
@@ -121,7 +121,7 @@ func (s *Sink) check(ctx context.Context) error {
 		return nil
 	}
 	all := s.prefix + ".>"
-	if nc := s.js.Conn(); nc != nil && !nc.IsConnected() {
+	if nc := s.js.Conn(); !nc.IsConnected() {
 		return fmt.Errorf("natssink: looking up the stream of %q: connection %s", all, nc.Status())
 	}
 	name, err := s.js.StreamNameBySubject(ctx, all)
