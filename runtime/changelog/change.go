@@ -109,3 +109,40 @@ func DecodeChange[T any](r RawChange) (Change[T], error) {
 	}
 	return ch, nil
 }
+
+// ChangeOfEvent returns the change a change event carries: the inverse of
+// what emitters and fleets ship, for a consumer of an ingest, a Kafka topic
+// or a JetStream stream (decode the bytes with events.DecodeEvent, then
+// type the change with DecodeChange). ok is false for an event that is not
+// a collection change; a change event with a malformed bookmark, collection
+// or document id is an error. The event's store is its DO.ID; its id
+// (ev.ID) is what to de-duplicate by.
+func ChangeOfEvent(ev events.Event) (r RawChange, ok bool, err error) {
+	var c events.CollectionChange
+	switch e := ev.(type) {
+	case events.CollectionChange:
+		c = e
+	case *events.CollectionChange:
+		if e == nil {
+			return RawChange{}, false, nil
+		}
+		c = *e
+	default:
+		return RawChange{}, false, nil
+	}
+	op, isChange := OpOfEventType(c.Type)
+	if !isChange {
+		return RawChange{}, false, nil
+	}
+	bm, err := ParseBookmark(c.Bookmark)
+	if err != nil {
+		return RawChange{}, true, err
+	}
+	if err := ValidateCollection(c.Collection); err != nil {
+		return RawChange{}, true, err
+	}
+	if err := ValidateID(c.DocID); err != nil {
+		return RawChange{}, true, err
+	}
+	return RawChange{Op: op, Collection: c.Collection, DocID: c.DocID, Doc: c.Doc, Prev: c.Prev, Bookmark: bm, TS: c.TS}, true, nil
+}

@@ -93,13 +93,14 @@ func Example() {
 			if err != nil {
 				panic(err)
 			}
-			cc, ok := ev.(events.CollectionChange)
-			if !ok {
+			raw, isChange, err := changelog.ChangeOfEvent(ev)
+			if err != nil {
+				panic(err)
+			}
+			if !isChange {
 				return // a custom event
 			}
-			op, _ := changelog.OpOfEventType(cc.Type)
-			ch, err := changelog.DecodeChange[User](changelog.RawChange{Op: op, Collection: cc.Collection,
-				DocID: cc.DocID, Doc: cc.Doc, Prev: cc.Prev, Bookmark: changelog.Bookmark(cc.Bookmark), TS: cc.TS})
+			ch, err := changelog.DecodeChange[User](raw)
 			if err != nil {
 				panic(err)
 			}

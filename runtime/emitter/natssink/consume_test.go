@@ -76,8 +76,11 @@ func TestConsumerDecodesChanges(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			op, isChange := changelog.OpOfEventType(typ)
 			ev, err := events.DecodeEvent(msg.Data())
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, isChange, err := changelog.ChangeOfEvent(ev)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,9 +89,7 @@ func TestConsumerDecodesChanges(t *testing.T) {
 				_ = msg.Ack()
 				continue
 			}
-			c := ev.(events.CollectionChange)
-			ch, err := changelog.DecodeChange[user](changelog.RawChange{Op: op, Collection: c.Collection, DocID: c.DocID,
-				Doc: c.Doc, Prev: c.Prev, Bookmark: changelog.Bookmark(c.Bookmark), TS: c.TS})
+			ch, err := changelog.DecodeChange[user](raw)
 			if err != nil {
 				t.Fatal(err)
 			}

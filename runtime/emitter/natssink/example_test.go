@@ -89,35 +89,33 @@ func Example_consumer() {
 		Name string `json:"name"`
 	}
 	cc, err := cons.Consume(func(msg jetstream.Msg) {
-		store, typ, err := natssink.ParseSubject("events", msg.Subject())
+		store, _, err := natssink.ParseSubject("events", msg.Subject())
 		if err != nil {
 			_ = msg.Term() // not the sink's
 			return
 		}
-		op, isChange := changelog.OpOfEventType(typ)
 		ev, err := events.DecodeEvent(msg.Data())
 		if err != nil {
 			_ = msg.Term()
 			return
 		}
-		if !isChange { // a custom event: its fields are in ev.(events.Custom).Fields
+		raw, isChange, err := changelog.ChangeOfEvent(ev)
+		if err != nil {
+			_ = msg.Term()
+			return
+		}
+		if !isChange || raw.Collection != "users" { // a custom event or another collection
 			_ = msg.Ack()
 			return
 		}
-		c := ev.(events.CollectionChange)
-		if c.Collection != "users" {
-			_ = msg.Ack()
-			return
-		}
-		ch, err := changelog.DecodeChange[User](changelog.RawChange{Op: op, Collection: c.Collection, DocID: c.DocID,
-			Doc: c.Doc, Prev: c.Prev, Bookmark: changelog.Bookmark(c.Bookmark), TS: c.TS})
+		ch, err := changelog.DecodeChange[User](raw)
 		if err != nil {
 			_ = msg.Term()
 			return
 		}
 		// ch.Doc (insert, update) and ch.Prev (update, delete; with
-		// TrackPrevious) are *User. The event id (c.ID, also the
-		// Nats-Msg-Id header) is the key to de-duplicate by.
+		// TrackPrevious) are *User. The event id (the Nats-Msg-Id
+		// header) is the key to de-duplicate by.
 		switch ch.Op {
 		case changelog.OpInsert, changelog.OpUpdate:
 			log.Printf("store %s: user %s is now %q (bookmark %s)", store, ch.DocID, ch.Doc.Name, ch.Bookmark)
