@@ -172,8 +172,8 @@ func (s *Store) watch(ctx context.Context, afterBM Bookmark, collection, name st
 				yield(RawChange{}, err)
 				return
 			}
-			if len(page) > 0 {
-				continue
+			if len(page) == watchPage {
+				continue // maybe more; a shorter page read all there was, and wake was taken before it
 			}
 			if err := pos.Idle(ctx); err != nil {
 				yield(RawChange{}, err)

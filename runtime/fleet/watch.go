@@ -116,7 +116,7 @@ func (f *Fleet) watch(ctx context.Context, id string, after cdc.Bookmark, name s
 				yield(cdc.RawChange{}, err)
 				return
 			}
-			mustRead = len(page) > 0
+			mustRead = len(page) == watchPage // a shorter page read all there was, and wake was taken before it
 			if mustRead {
 				continue
 			}
