@@ -16,8 +16,8 @@
 //	em, err := emitter.New(store, emitter.Options{CDC: true, Sinks: []emitter.Sink{sink}})
 //
 // New checks the stream: no stream capturing every subject under the
-// prefix is ErrNoStream, a window shorter than DefaultMinDuplicateWindow
-// (or WithMinDuplicateWindow) is ErrDuplicateWindow. When the server does
+// prefix is ErrNoStream, a window shorter than 2 minutes (or than
+// WithMinDuplicateWindow) is ErrDuplicateWindow. When the server does
 // not answer, New succeeds and the check runs before the first Send.
 //
 // The sink publishes on js's connection (js.Conn()), with a reply

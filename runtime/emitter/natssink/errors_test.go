@@ -77,7 +77,7 @@ func TestNewBadInput(t *testing.T) {
 	if !errors.Is(err, natssink.ErrDuplicateWindow) || !strings.Contains(err.Error(), "30s") {
 		t.Errorf("30s window: %v", err)
 	}
-	if s, err := natssink.New(js, testPrefix, natssink.WithMinDuplicateWindow(20*time.Second), natssink.WithName("nats-eu")); err != nil || s.Name() != "nats-eu" {
+	if s, err := natssink.New(js, testPrefix, natssink.WithMinDuplicateWindow(20*time.Second)); err != nil || s.Named("nats-eu").Name() != "nats-eu" || s.Name() != "nats" {
 		t.Errorf("20s minimum on a 30s window: %v", err)
 	}
 	if names := streamNames(t, js); len(names) != 1 || names[0] != testStream {

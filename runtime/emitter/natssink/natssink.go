@@ -32,11 +32,11 @@ var (
 // the jetstream.MsgIDHeader header ("Nats-Msg-Id").
 const HeaderType = "Events-Type"
 
-// DefaultMinDuplicateWindow is the shortest duplicate window New accepts by
+// defaultMinDuplicateWindow is the shortest duplicate window New accepts by
 // default: NATS's own default, and more than the longest time between two
 // attempts at one batch (the emitter's 60 s backoff cap, up to 1 s of
 // jitter and the default 10 s RequestTimeout of the attempt before).
-const DefaultMinDuplicateWindow = 2 * time.Minute
+const defaultMinDuplicateWindow = 2 * time.Minute
 
 // maxSubject bounds a subject: the server refuses a protocol line longer
 // than 4096 bytes (its default max_control_line), which holds the subject,
@@ -69,20 +69,15 @@ type Sink struct {
 // Option changes a Sink made by New.
 type Option func(*Sink)
 
-// WithName names the sink (default "nats"): use it to have two NATS sinks on
-// one emitter. The name keys the sink's saved positions, so keep it stable;
-// emitter.New checks it (emitter.Sink's Name rules).
-func WithName(name string) Option { return func(s *Sink) { s.name = name } }
-
 // WithMinDuplicateWindow sets the shortest duplicate window the stream must
-// have (default DefaultMinDuplicateWindow). Raise it with the emitter's
+// have (default 2 minutes). Raise it with the emitter's
 // RequestTimeout, or to cover re-sends after longer outages and restarts.
 func WithMinDuplicateWindow(d time.Duration) Option { return func(s *Sink) { s.minWindow = d } }
 
 // New returns a sink publishing to js under subjectPrefix (one or more
 // dot-separated literal tokens, e.g. "events" or "acme.events"). A stream
-// must capture "{subjectPrefix}.>" with a duplicate window of at least
-// DefaultMinDuplicateWindow: New checks, and returns an error matching
+// must capture "{subjectPrefix}.>" with a duplicate window of at least 2
+// minutes (WithMinDuplicateWindow): New checks, and returns an error matching
 // ErrNoStream or ErrDuplicateWindow if not. If the server cannot be asked
 // (it is down), the check waits for the first Send. Bad arguments give
 // errors matching emitter.ErrInvalidOptions.
@@ -93,7 +88,7 @@ func New(js jetstream.JetStream, subjectPrefix string, opts ...Option) (*Sink, e
 	if err := validPrefix(subjectPrefix); err != nil {
 		return nil, fmt.Errorf("%w: natssink: %v", emitter.ErrInvalidOptions, err)
 	}
-	s := &Sink{js: js, prefix: subjectPrefix, name: "nats", minWindow: DefaultMinDuplicateWindow}
+	s := &Sink{js: js, prefix: subjectPrefix, name: "nats", minWindow: defaultMinDuplicateWindow}
 	for _, o := range opts {
 		if o != nil {
 			o(s)
@@ -110,7 +105,17 @@ func New(js jetstream.JetStream, subjectPrefix string, opts ...Option) (*Sink, e
 	return s, nil
 }
 
-// Name returns the sink's name: "nats" unless set with WithName.
+// Named returns a new sink like s under another name, for a second NATS
+// sink beside the first: the name keys the sink's saved positions, retry
+// state and dead letters in each store, so keep it stable. emitter.New
+// checks it (1-64 bytes of a-z, 0-9, '.', '_', '-').
+func (s *Sink) Named(name string) *Sink {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &Sink{js: s.js, prefix: s.prefix, name: name, minWindow: s.minWindow, checked: s.checked}
+}
+
+// Name returns the sink's name: "nats" unless Named gave another.
 func (s *Sink) Name() string { return s.name }
 
 // check looks up the stream capturing the prefix once, until it succeeds.
