@@ -238,6 +238,8 @@ type compactor struct {
 	opts CompactOptions
 	mu   sync.Mutex // guards res and calls of opts.Progress
 	res  *CompactResult
+	// folders serves the Dir bucket's fast path (compact_dir.go).
+	folders dirFolders
 }
 
 // day compacts what needs it in one day's objects (key order).
@@ -339,14 +341,23 @@ func (c *compactor) partition(ctx context.Context, folder string, objs []ObjectI
 		if !f.found {
 			continue // another Compact removed it: its events are in that one's output
 		}
-		err := c.parse(o.Key, f.data, func(r lakeparquet.Row) error {
+		add := func(r lakeparquet.Row) error {
 			buf = append(buf, r)
 			size += int64(r.Size())
 			if size >= c.opts.ObjectBytes {
 				return flush()
 			}
 			return nil
-		})
+		}
+		var err error
+		if f.parsed {
+			err = f.parseErr
+			for i := 0; err == nil && i < len(f.rows); i++ {
+				err = add(f.rows[i])
+			}
+		} else {
+			err = c.parse(o.Key, f.data, add)
+		}
 		if err != nil {
 			return fail(err)
 		}
@@ -381,11 +392,20 @@ func (c *compactor) partition(ctx context.Context, folder string, objs []ObjectI
 // being parsed.
 const ioWorkers = 16
 
-// fetched is an object's content, or why there is none.
+// parseAheadBytes is the largest object whose rows the reading goroutine
+// parses (in parallel with the others): a partition of many small objects
+// is parsed on every core, while the rows held ahead stay a few MB.
+const parseAheadBytes = 256 << 10
+
+// fetched is an object's content, or why there is none; for a small object
+// also its rows (parsed), or why it has none (parseErr).
 type fetched struct {
-	data  []byte
-	found bool
-	err   error
+	data     []byte
+	found    bool
+	err      error
+	parsed   bool
+	rows     []lakeparquet.Row
+	parseErr error
 }
 
 // prefetch reads objs, at most ioWorkers ahead of the consumer, each into
@@ -409,7 +429,15 @@ func (c *compactor) prefetch(ctx context.Context, objs []ObjectInfo) ([]chan fet
 			}
 			go func() {
 				defer func() { <-sem }()
-				out[i] <- c.fetch(ctx, o.Key)
+				f := c.fetch(ctx, o.Key)
+				if f.found && len(f.data) <= parseAheadBytes {
+					f.parsed = true
+					f.parseErr = c.parse(o.Key, f.data, func(r lakeparquet.Row) error {
+						f.rows = append(f.rows, r)
+						return nil
+					})
+				}
+				out[i] <- f
 			}()
 		}
 	}()
@@ -418,6 +446,9 @@ func (c *compactor) prefetch(ctx context.Context, objs []ObjectInfo) ([]chan fet
 
 // fetch reads the object at key; found is false when it is gone.
 func (c *compactor) fetch(ctx context.Context, key string) fetched {
+	if d, ok := c.b.(*dirBucket); ok {
+		return d.compactRead(ctx, &c.folders, key)
+	}
 	obj, err := c.b.Get(ctx, key)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -435,6 +466,9 @@ func (c *compactor) fetch(ctx context.Context, key string) fetched {
 
 // deleteAll removes objs, ioWorkers at a time.
 func (c *compactor) deleteAll(ctx context.Context, objs []ObjectInfo) error {
+	if d, ok := c.b.(*dirBucket); ok {
+		return d.compactDelete(ctx, &c.folders, objs)
+	}
 	sem := make(chan struct{}, ioWorkers)
 	errs := make([]error, len(objs))
 	var wg sync.WaitGroup
