@@ -81,8 +81,37 @@ func Dedupe(rows []Row) []Row {
 		out = append(out, rows[i])
 	}
 	clear(rows[len(out):])
-	slices.SortFunc(out, func(a, b Row) int { return Compare(&a, &b) })
+	sortRows(out)
 	return out
+}
+
+// sortRows sorts rows (Compare) through an index, so comparisons do not
+// copy rows, then moves each row once into place.
+func sortRows(rows []Row) {
+	idx := make([]int32, len(rows))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return Compare(&rows[a], &rows[b]) })
+	// rows[i] must become the row at idx[i]: follow each cycle of the
+	// permutation, marking placed entries with -1.
+	for i := range idx {
+		if idx[i] < 0 || int(idx[i]) == i {
+			continue
+		}
+		tmp := rows[i]
+		j := i
+		for {
+			k := int(idx[j])
+			idx[j] = -1
+			if k == i {
+				rows[j] = tmp
+				break
+			}
+			rows[j] = rows[k]
+			j = k
+		}
+	}
 }
 
 // Write writes rows (already in Compare order) as one Parquet file to w:

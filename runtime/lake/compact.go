@@ -331,6 +331,14 @@ func (c *compactor) partition(ctx context.Context, folder string, objs []ObjectI
 		buf, size = buf[:0], 0
 		return nil
 	}
+	// Room for the rows of the first output at once (growing a slice of
+	// rows by doubling costs as much CPU as parsing them): at least one
+	// row per rowBytesGuess bytes of input.
+	var in int64
+	for _, o := range objs {
+		in += o.Size
+	}
+	buf = make([]lakeparquet.Row, 0, min(in, c.opts.ObjectBytes)/rowBytesGuess+1)
 	fetches, stop := c.prefetch(ctx, objs)
 	defer stop()
 	for i, o := range objs {
@@ -386,6 +394,9 @@ func (c *compactor) partition(ctx context.Context, folder string, objs []ObjectI
 	return nil
 }
 
+// rowBytesGuess is about the fewest bytes of JSON Lines one event takes.
+const rowBytesGuess = 160
+
 // ioWorkers is how many objects Compact reads or removes at once: object
 // stores (and a folder's fsyncs) answer slowly one by one and well in
 // parallel. It also bounds the objects held in memory ahead of the one
@@ -432,6 +443,7 @@ func (c *compactor) prefetch(ctx context.Context, objs []ObjectInfo) ([]chan fet
 				f := c.fetch(ctx, o.Key)
 				if f.found && len(f.data) <= parseAheadBytes {
 					f.parsed = true
+					f.rows = make([]lakeparquet.Row, 0, bytes.Count(f.data, []byte{'\n'})+1)
 					f.parseErr = c.parse(o.Key, f.data, func(r lakeparquet.Row) error {
 						f.rows = append(f.rows, r)
 						return nil
