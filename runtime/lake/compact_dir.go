@@ -126,9 +126,9 @@ func (d *dirBucket) deleteFolder(ctx context.Context, folders *dirFolders, dirKe
 	if err := folders.check(d, dirKey); err != nil {
 		return fmt.Errorf("lake: compact: delete %s: lake: dir: %w", objs[0].Key, err)
 	}
-	// Sidecars are removed one by one only where their folder exists.
+	// Sidecars are removed one by one unless their folder is surely absent.
 	_, err := os.Lstat(d.metaDir(dirKey))
-	sidecars := err == nil
+	sidecars := err == nil || !notExist(err)
 	removed := false
 	var errs []error
 	for _, o := range objs {
