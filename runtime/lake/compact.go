@@ -403,9 +403,10 @@ const rowBytesGuess = 160
 // being parsed.
 const ioWorkers = 16
 
-// parseAheadBytes is the largest object whose rows the reading goroutine
-// parses (in parallel with the others): a partition of many small objects
-// is parsed on every core, while the rows held ahead stay a few MB.
+// parseAheadBytes is the largest JSON Lines object whose rows the reading
+// goroutine parses (in parallel with the others): a partition of many small
+// objects is parsed on every core, while the rows held ahead stay a few MB.
+// A Parquet input is parsed in turn: its rows can be 50× its size.
 const parseAheadBytes = 256 << 10
 
 // fetched is an object's content, or why there is none; for a small object
@@ -441,7 +442,7 @@ func (c *compactor) prefetch(ctx context.Context, objs []ObjectInfo) ([]chan fet
 			go func() {
 				defer func() { <-sem }()
 				f := c.fetch(ctx, o.Key)
-				if f.found && len(f.data) <= parseAheadBytes {
+				if f.found && len(f.data) <= parseAheadBytes && strings.HasSuffix(o.Key, lakeformat.JSONL) {
 					f.parsed = true
 					f.rows = make([]lakeparquet.Row, 0, bytes.Count(f.data, []byte{'\n'})+1)
 					f.parseErr = c.parse(o.Key, f.data, func(r lakeparquet.Row) error {
