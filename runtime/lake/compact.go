@@ -339,10 +339,10 @@ func (c *compactor) partition(ctx context.Context, folder string, objs []ObjectI
 		in += o.Size
 	}
 	buf = make([]lakeparquet.Row, 0, min(in, c.opts.ObjectBytes)/rowBytesGuess+1)
-	fetches, stop := c.prefetch(ctx, objs)
+	take, stop := c.prefetch(ctx, objs, c.opts.ObjectBytes/4)
 	defer stop()
 	for i, o := range objs {
-		f := <-fetches[i]
+		f := take(i)
 		if f.err != nil {
 			return fail(f.err)
 		}
@@ -400,7 +400,7 @@ const rowBytesGuess = 160
 // ioWorkers is how many objects Compact reads or removes at once: object
 // stores (and a folder's fsyncs) answer slowly one by one and well in
 // parallel. It also bounds the objects held in memory ahead of the one
-// being parsed.
+// being added to the output (see prefetch).
 const ioWorkers = 16
 
 // parseAheadBytes is the largest JSON Lines object whose rows the reading
@@ -420,41 +420,77 @@ type fetched struct {
 	parseErr error
 }
 
-// prefetch reads objs, at most ioWorkers ahead of the consumer, each into
-// its channel (in objs's order); stop ends the reads still going.
-func (c *compactor) prefetch(ctx context.Context, objs []ObjectInfo) ([]chan fetched, func()) {
+// prefetch reads objs in the background for take, which returns each
+// object's content in objs's order. At most ioWorkers objects, and at most
+// aheadBytes bytes of them (the listed sizes; one object of any size when
+// none is held), are being read or waiting for take at once, so memory
+// stays bounded however many or large the objects. stop ends the reads
+// still going.
+func (c *compactor) prefetch(ctx context.Context, objs []ObjectInfo, aheadBytes int64) (take func(i int) fetched, stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	out := make([]chan fetched, len(objs))
 	for i := range out {
 		out[i] = make(chan fetched, 1)
 	}
-	sem := make(chan struct{}, ioWorkers)
+	var (
+		mu   sync.Mutex
+		n    int   // objects being read or waiting for take
+		held int64 // their listed sizes
+	)
+	wake := make(chan struct{}, 1) // take made room
+	enter := func(size int64) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if n >= ioWorkers || n > 0 && held+size > aheadBytes {
+			return false
+		}
+		n++
+		held += size
+		return true
+	}
 	go func() {
 		for i, o := range objs {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				for _, ch := range out[i:] {
-					ch <- fetched{err: ctx.Err()}
+			for !enter(o.Size) {
+				select {
+				case <-wake:
+				case <-ctx.Done():
+					for _, ch := range out[i:] {
+						ch <- fetched{err: ctx.Err()}
+					}
+					return
 				}
-				return
 			}
-			go func() {
-				defer func() { <-sem }()
-				f := c.fetch(ctx, o.Key)
-				if f.found && len(f.data) <= parseAheadBytes && strings.HasSuffix(o.Key, lakeformat.JSONL) {
-					f.parsed = true
-					f.rows = make([]lakeparquet.Row, 0, bytes.Count(f.data, []byte{'\n'})+1)
-					f.parseErr = c.parse(o.Key, f.data, func(r lakeparquet.Row) error {
-						f.rows = append(f.rows, r)
-						return nil
-					})
-				}
-				out[i] <- f
-			}()
+			go func() { out[i] <- c.fetchParsed(ctx, o.Key) }()
 		}
 	}()
-	return out, cancel
+	take = func(i int) fetched {
+		f := <-out[i]
+		mu.Lock()
+		n--
+		held -= objs[i].Size
+		mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+		return f
+	}
+	return take, cancel
+}
+
+// fetchParsed reads the object at key and, when it is a small JSON Lines
+// object, parses it.
+func (c *compactor) fetchParsed(ctx context.Context, key string) fetched {
+	f := c.fetch(ctx, key)
+	if f.found && len(f.data) <= parseAheadBytes && strings.HasSuffix(key, lakeformat.JSONL) {
+		f.parsed = true
+		f.rows = make([]lakeparquet.Row, 0, bytes.Count(f.data, []byte{'\n'})+1)
+		f.parseErr = c.parse(key, f.data, func(r lakeparquet.Row) error {
+			f.rows = append(f.rows, r)
+			return nil
+		})
+	}
+	return f
 }
 
 // fetch reads the object at key; found is false when it is gone.
