@@ -43,14 +43,36 @@ func cmpPtr(a, b *string) int {
 	return cmp.Compare(*a, *b)
 }
 
+// rowKey is Key as a comparable value, built without allocating: the store
+// and id, or for an event without an id its src and line.
+type rowKey struct {
+	store, id, src string
+	line           int64
+	hasID          bool
+}
+
+// key returns r's rowKey; ok is false when the row has no key (Key "").
+func (r *Row) key() (k rowKey, ok bool) {
+	if r.ID != nil {
+		k.id, k.hasID = *r.ID, true
+		if r.DOID != nil {
+			k.store = *r.DOID
+		}
+		return k, true
+	}
+	if r.Src != nil && r.Line != nil {
+		return rowKey{src: *r.Src, line: *r.Line}, true
+	}
+	return k, false
+}
+
 // Dedupe sorts rows (Compare) and drops every row whose Key an earlier row
 // has, so each event is in the result once.
 func Dedupe(rows []Row) []Row {
-	seen := make(map[string]struct{}, len(rows))
+	seen := make(map[rowKey]struct{}, len(rows))
 	out := rows[:0]
 	for i := range rows {
-		k := rows[i].Key()
-		if k != "" {
+		if k, ok := rows[i].key(); ok {
 			if _, dup := seen[k]; dup {
 				continue
 			}
@@ -59,8 +81,37 @@ func Dedupe(rows []Row) []Row {
 		out = append(out, rows[i])
 	}
 	clear(rows[len(out):])
-	slices.SortFunc(out, func(a, b Row) int { return Compare(&a, &b) })
+	sortRows(out)
 	return out
+}
+
+// sortRows sorts rows (Compare) through an index, so comparisons do not
+// copy rows, then moves each row once into place.
+func sortRows(rows []Row) {
+	idx := make([]int32, len(rows))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return Compare(&rows[a], &rows[b]) })
+	// rows[i] must become the row at idx[i]: follow each cycle of the
+	// permutation, marking placed entries with -1.
+	for i := range idx {
+		if idx[i] < 0 || int(idx[i]) == i {
+			continue
+		}
+		tmp := rows[i]
+		j := i
+		for {
+			k := int(idx[j])
+			idx[j] = -1
+			if k == i {
+				rows[j] = tmp
+				break
+			}
+			rows[j] = rows[k]
+			j = k
+		}
+	}
 }
 
 // Write writes rows (already in Compare order) as one Parquet file to w:

@@ -126,10 +126,12 @@ func FromLine(text []byte, src string, line int) (Row, error) {
 	if !json.Valid(text) {
 		return r, fmt.Errorf("%w: invalid JSON", ErrCorrupt)
 	}
-	members, err := split(text)
+	var arr [24]member
+	members, err := split(arr[:0], text)
 	if err != nil {
 		return r, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
+	c := new(cells)
 	rest := make([]byte, 0, len(text))
 	rest = append(rest, '{')
 	var seen uint16 // bits of flatBits
@@ -170,24 +172,24 @@ func FromLine(text []byte, src string, line int) (Row, error) {
 			if !isNull(m.val) && m.val[0] != '{' {
 				return r, fmt.Errorf("%w: do is not an object", ErrCorrupt)
 			}
-			if !doMembers(&r, m.val) {
+			if !c.doMembers(&r, m.val) {
 				odd = true
 			}
 		case "id":
-			if setStr(&r.ID, m.val, &keep) {
+			if c.setStr(&r.ID, m.val, &keep) {
 				return r, fmt.Errorf("%w: id is not a string", ErrCorrupt)
 			}
 		case "collection":
-			odd = setStr(&r.Collection, m.val, &keep) || odd
+			odd = c.setStr(&r.Collection, m.val, &keep) || odd
 		case "docId":
-			odd = setStr(&r.DocID, m.val, &keep) || odd
+			odd = c.setStr(&r.DocID, m.val, &keep) || odd
 		case "bookmark":
-			odd = setStr(&r.Bookmark, m.val, &keep) || odd
+			odd = c.setStr(&r.Bookmark, m.val, &keep) || odd
 		case "method":
-			odd = setStr(&r.Method, m.val, &keep) || odd
+			odd = c.setStr(&r.Method, m.val, &keep) || odd
 		case "error":
 			var k bool
-			odd = setStr(&r.Error, m.val, &k) || odd
+			odd = c.setStr(&r.Error, m.val, &k) || odd
 		case "durationMs":
 			switch {
 			case isNull(m.val):
@@ -233,14 +235,33 @@ func FromLine(text []byte, src string, line int) (Row, error) {
 		r.JSON, r.Odd = string(text), true
 	}
 	if r.ID == nil {
-		r.Src, r.Line = &src, new(int64(line))
+		r.Src, r.Line = c.put(src), new(int64(line))
 	}
 	return r, nil
 }
 
+// cells hold the strings a row points to, allocated together: one
+// allocation per row instead of one per column.
+type cells struct {
+	s [12]string
+	n int
+}
+
+// put returns a pointer to a copy of s.
+func (c *cells) put(s string) *string {
+	if c.n == len(c.s) {
+		p := new(string) // only a row with repeated members gets here
+		*p = s
+		return p
+	}
+	c.s[c.n] = s
+	c.n++
+	return &c.s[c.n-1]
+}
+
 // setStr stores a string member in *dst and reports whether the row is odd
 // (a value neither a string nor null). A null member stays in json (*keep).
-func setStr(dst **string, val []byte, keep *bool) bool {
+func (c *cells) setStr(dst **string, val []byte, keep *bool) bool {
 	if isNull(val) {
 		*keep = true
 		return false
@@ -250,17 +271,18 @@ func setStr(dst **string, val []byte, keep *bool) bool {
 		*keep = true
 		return true
 	}
-	*dst = &s
+	*dst = c.put(s)
 	return false
 }
 
 // doMembers fills the do_* columns from a "do" object; false when it does
 // not fit them.
-func doMembers(r *Row, val []byte) bool {
+func (c *cells) doMembers(r *Row, val []byte) bool {
 	if len(val) == 0 || val[0] != '{' {
 		return false
 	}
-	members, err := split(val)
+	var arr [8]member
+	members, err := split(arr[:0], val)
 	if err != nil {
 		return false
 	}
@@ -273,15 +295,15 @@ func doMembers(r *Row, val []byte) bool {
 		var bit uint8
 		switch m.key {
 		case "id":
-			r.DOID, bit = &s, 1
+			r.DOID, bit = c.put(s), 1
 		case "name":
-			r.DOName, bit = &s, 2
+			r.DOName, bit = c.put(s), 2
 		case "class":
-			r.DOClass, bit = &s, 4
+			r.DOClass, bit = c.put(s), 4
 		case "colo":
-			r.DOColo, bit = &s, 8
+			r.DOColo, bit = c.put(s), 8
 		case "worker":
-			r.DOWorker, bit = &s, 16
+			r.DOWorker, bit = c.put(s), 16
 		default:
 			return false
 		}
@@ -319,14 +341,13 @@ type member struct {
 	val, raw []byte
 }
 
-// split returns the members of a valid JSON object, in order.
-func split(obj []byte) ([]member, error) {
+// split appends the members of a valid JSON object to out, in order.
+func split(out []member, obj []byte) ([]member, error) {
 	i := skipWS(obj, 0)
 	if i >= len(obj) || obj[i] != '{' {
 		return nil, errors.New("not a JSON object")
 	}
 	i = skipWS(obj, i+1)
-	var out []member
 	if i < len(obj) && obj[i] == '}' {
 		return out, nil
 	}

@@ -238,6 +238,8 @@ type compactor struct {
 	opts CompactOptions
 	mu   sync.Mutex // guards res and calls of opts.Progress
 	res  *CompactResult
+	// folders serves the Dir bucket's fast path (compact_dir.go).
+	folders dirFolders
 }
 
 // day compacts what needs it in one day's objects (key order).
@@ -329,24 +331,41 @@ func (c *compactor) partition(ctx context.Context, folder string, objs []ObjectI
 		buf, size = buf[:0], 0
 		return nil
 	}
-	fetches, stop := c.prefetch(ctx, objs)
+	// Room for the rows of the first output at once (growing a slice of
+	// rows by doubling costs as much CPU as parsing them): at least one
+	// row per rowBytesGuess bytes of input.
+	var in int64
+	for _, o := range objs {
+		in += o.Size
+	}
+	buf = make([]lakeparquet.Row, 0, min(in, c.opts.ObjectBytes)/rowBytesGuess+1)
+	take, stop := c.prefetch(ctx, objs, c.opts.ObjectBytes/4)
 	defer stop()
 	for i, o := range objs {
-		f := <-fetches[i]
+		f := take(i)
 		if f.err != nil {
 			return fail(f.err)
 		}
 		if !f.found {
 			continue // another Compact removed it: its events are in that one's output
 		}
-		err := c.parse(o.Key, f.data, func(r lakeparquet.Row) error {
+		add := func(r lakeparquet.Row) error {
 			buf = append(buf, r)
 			size += int64(r.Size())
 			if size >= c.opts.ObjectBytes {
 				return flush()
 			}
 			return nil
-		})
+		}
+		var err error
+		if f.parsed {
+			err = f.parseErr
+			for i := 0; err == nil && i < len(f.rows); i++ {
+				err = add(f.rows[i])
+			}
+		} else {
+			err = c.parse(o.Key, f.data, add)
+		}
 		if err != nil {
 			return fail(err)
 		}
@@ -375,49 +394,110 @@ func (c *compactor) partition(ctx context.Context, folder string, objs []ObjectI
 	return nil
 }
 
+// rowBytesGuess is about the fewest bytes of JSON Lines one event takes.
+const rowBytesGuess = 160
+
 // ioWorkers is how many objects Compact reads or removes at once: object
 // stores (and a folder's fsyncs) answer slowly one by one and well in
 // parallel. It also bounds the objects held in memory ahead of the one
-// being parsed.
+// being added to the output (see prefetch).
 const ioWorkers = 16
 
-// fetched is an object's content, or why there is none.
+// parseAheadBytes is the largest JSON Lines object whose rows the reading
+// goroutine parses (in parallel with the others): a partition of many small
+// objects is parsed on every core, while the rows held ahead stay a few MB.
+// A Parquet input is parsed in turn: its rows can be 50× its size.
+const parseAheadBytes = 256 << 10
+
+// fetched is an object's content, or why there is none; for a small object
+// also its rows (parsed), or why it has none (parseErr).
 type fetched struct {
-	data  []byte
-	found bool
-	err   error
+	data     []byte
+	found    bool
+	err      error
+	parsed   bool
+	rows     []lakeparquet.Row
+	parseErr error
 }
 
-// prefetch reads objs, at most ioWorkers ahead of the consumer, each into
-// its channel (in objs's order); stop ends the reads still going.
-func (c *compactor) prefetch(ctx context.Context, objs []ObjectInfo) ([]chan fetched, func()) {
+// prefetch reads objs in the background for take, which returns each
+// object's content in objs's order. At most ioWorkers objects, and at most
+// aheadBytes bytes of them (the listed sizes; one object of any size when
+// none is held), are being read or waiting for take at once, so memory
+// stays bounded however many or large the objects. stop ends the reads
+// still going.
+func (c *compactor) prefetch(ctx context.Context, objs []ObjectInfo, aheadBytes int64) (take func(i int) fetched, stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	out := make([]chan fetched, len(objs))
 	for i := range out {
 		out[i] = make(chan fetched, 1)
 	}
-	sem := make(chan struct{}, ioWorkers)
+	var (
+		mu   sync.Mutex
+		n    int   // objects being read or waiting for take
+		held int64 // their listed sizes
+	)
+	wake := make(chan struct{}, 1) // take made room
+	enter := func(size int64) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if n >= ioWorkers || n > 0 && held+size > aheadBytes {
+			return false
+		}
+		n++
+		held += size
+		return true
+	}
 	go func() {
 		for i, o := range objs {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				for _, ch := range out[i:] {
-					ch <- fetched{err: ctx.Err()}
+			for !enter(o.Size) {
+				select {
+				case <-wake:
+				case <-ctx.Done():
+					for _, ch := range out[i:] {
+						ch <- fetched{err: ctx.Err()}
+					}
+					return
 				}
-				return
 			}
-			go func() {
-				defer func() { <-sem }()
-				out[i] <- c.fetch(ctx, o.Key)
-			}()
+			go func() { out[i] <- c.fetchParsed(ctx, o.Key) }()
 		}
 	}()
-	return out, cancel
+	take = func(i int) fetched {
+		f := <-out[i]
+		mu.Lock()
+		n--
+		held -= objs[i].Size
+		mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+		return f
+	}
+	return take, cancel
+}
+
+// fetchParsed reads the object at key and, when it is a small JSON Lines
+// object, parses it.
+func (c *compactor) fetchParsed(ctx context.Context, key string) fetched {
+	f := c.fetch(ctx, key)
+	if f.found && len(f.data) <= parseAheadBytes && strings.HasSuffix(key, lakeformat.JSONL) {
+		f.parsed = true
+		f.rows = make([]lakeparquet.Row, 0, bytes.Count(f.data, []byte{'\n'})+1)
+		f.parseErr = c.parse(key, f.data, func(r lakeparquet.Row) error {
+			f.rows = append(f.rows, r)
+			return nil
+		})
+	}
+	return f
 }
 
 // fetch reads the object at key; found is false when it is gone.
 func (c *compactor) fetch(ctx context.Context, key string) fetched {
+	if d, ok := c.b.(*dirBucket); ok {
+		return d.compactRead(ctx, &c.folders, key)
+	}
 	obj, err := c.b.Get(ctx, key)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -435,6 +515,9 @@ func (c *compactor) fetch(ctx context.Context, key string) fetched {
 
 // deleteAll removes objs, ioWorkers at a time.
 func (c *compactor) deleteAll(ctx context.Context, objs []ObjectInfo) error {
+	if d, ok := c.b.(*dirBucket); ok {
+		return d.compactDelete(ctx, &c.folders, objs)
+	}
 	sem := make(chan struct{}, ioWorkers)
 	errs := make([]error, len(objs))
 	var wg sync.WaitGroup

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -326,5 +328,59 @@ func TestCompactKilled(t *testing.T) {
 				t.Errorf("round %d: %s left after the next Compact", round, k)
 			}
 		}
+	}
+}
+
+// TestCompactDirSidecars: on a Dir bucket, Compact's own removals (one
+// folder sync per folder) remove the inputs' metadata sidecars too and
+// leave no empty folder, as Delete does; the events read back the same.
+func TestCompactDirSidecars(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	b := lake.Dir(root)
+	hour := time.Date(2024, 3, 1, 5, 0, 0, 0, time.UTC)
+	for i := range 40 {
+		ts := hour.Add(time.Duration(i) * time.Minute)
+		line := fmt.Sprintf(`{"type":"t","ts":%q,"do":{"id":"s%d"},"id":"e%d"}`+"\n", wire.FormatTime(ts), i%3, i)
+		opts := lake.PutOptions{}
+		if i%2 == 0 {
+			opts.ContentType = lakeformat.ContentTypeJSONL // a sidecar
+		}
+		put(t, b, lakeformat.StoreKey(ts.Add(time.Duration(i%2)*time.Hour), fmt.Sprintf("s%d", i%3), ts.UnixMilli(), uint64(i), "0000000000000000"), line, opts)
+	}
+	before := eventSet(t, b, lake.Selection{})
+	if len(before) != 40 {
+		t.Fatalf("%d events before, want 40", len(before))
+	}
+	res, err := lake.Compact(ctx, b, lake.CompactOptions{Before: hour.Add(48 * time.Hour)})
+	if err != nil || res.ObjectsIn != 40 || res.Events != 40 {
+		t.Fatalf("Compact: %+v, %v", res, err)
+	}
+	if after := eventSet(t, b, lake.Selection{}); !maps.Equal(before, after) {
+		t.Fatalf("events differ after Compact: %d before, %d after", len(before), len(after))
+	}
+	// No input or input sidecar is left, and no empty folder.
+	var left []string
+	walk := func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(p, lakeformat.JSONL) || strings.HasSuffix(p, lakeformat.JSONL+".meta") {
+			left = append(left, p)
+		}
+		if d.IsDir() {
+			if des, _ := os.ReadDir(p); len(des) == 0 {
+				left = append(left, p+" (empty)")
+			}
+		}
+		return nil
+	}
+	for _, dir := range []string{"events", ".lake/meta/events.d"} {
+		if err := filepath.WalkDir(filepath.Join(root, filepath.FromSlash(dir)), walk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(left) != 0 {
+		t.Errorf("left after Compact: %q", left)
 	}
 }

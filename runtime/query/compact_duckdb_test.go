@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dotdo/events/internal/lakeformat"
 	"github.com/dotdo/events/runtime/lake"
@@ -89,25 +91,30 @@ func rowsOf(t *testing.T, db *sql.DB, qs map[string]string) map[string][]string 
 	t.Helper()
 	out := map[string][]string{}
 	for name, q := range qs {
-		var rs []string
-		for _, r := range mustQuery(t, db, q) {
-			keys := slices.Sorted(func(yield func(string) bool) {
-				for k := range r {
-					if !yield(k) {
-						return
-					}
-				}
-			})
-			var b strings.Builder
-			for _, k := range keys {
-				fmt.Fprintf(&b, "%s=%v ", k, r[k])
-			}
-			rs = append(rs, b.String())
-		}
-		slices.Sort(rs)
-		out[name] = rs
+		out[name] = rowText(mustQuery(t, db, q))
 	}
 	return out
+}
+
+// firstLine is s up to its first newline.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// rowText returns rows as sorted text, one line a row.
+func rowText(rows []row) []string {
+	var rs []string
+	for _, r := range rows {
+		keys := slices.Sorted(maps.Keys(r))
+		var b strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s=%v ", k, r[k])
+		}
+		rs = append(rs, b.String())
+	}
+	slices.Sort(rs)
+	return rs
 }
 
 // sameRows fails unless got holds exactly want's rows for every query.
@@ -285,4 +292,77 @@ func TestSameIDOtherStore(t *testing.T) {
 		t.Fatal("nothing compacted")
 	}
 	count("after compaction")
+}
+
+// TestQueryDuringCompact: the builders' SQL run while Compact writes its
+// outputs and removes its inputs either gives exactly the rows of before
+// the compaction or fails with DuckDB's error naming the object that went
+// away; never other rows. The lake has hundreds of small objects so the
+// compaction lasts several queries.
+func TestQueryDuringCompact(t *testing.T) {
+	root := compactFixture(t)
+	ctx := context.Background()
+	b := lake.Dir(root)
+	start := at("2024-02-01T00:00:00.000Z")
+	for i := range 600 {
+		ts := start.Add(time.Duration(i) * 2 * time.Minute)
+		var body strings.Builder
+		for j := range 3 {
+			fmt.Fprintf(&body, `{"type":"rpc.call","ts":%q,"do":{"id":"room-%d","class":"ChatRoom"},"id":"q%d-%d","method":"m%d","durationMs":%d,"success":true}`+"\n",
+				ts.Add(time.Duration(j)*time.Second).Format("2006-01-02T15:04:05.000Z"), i%7, i, j, i%3, i%50)
+		}
+		key := lakeformat.StoreKey(ts, fmt.Sprintf("room-%d", i%7), ts.UnixMilli(), uint64(i+1), "0000000000000000")
+		if err := b.Put(ctx, key, strings.NewReader(body.String()), lake.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := openDuckDB(t, "")
+	qs := builderQueries(t, root)
+	names := slices.Sorted(maps.Keys(qs))
+	before := rowsOf(t, db, qs)
+	if len(before["Latency"]) == 0 {
+		t.Fatal("no rows before compaction")
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := lake.Compact(ctx, b, lake.CompactOptions{Before: at("2025-02-01T00:00:00.000Z")})
+		done <- err
+	}()
+	var ok, failed int
+	for i := 0; ; i++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("during the compaction: %d queries gave the same rows, %d failed naming a removed object", ok, failed)
+			sameRows(t, "after", rowsOf(t, db, qs), before)
+			if n := len(files(t, root, lakeformat.JSONL)); n != 0 {
+				t.Errorf("%d JSON Lines objects left after Compact", n)
+			}
+			return
+		default:
+		}
+		if i >= 10000 {
+			t.Fatal("Compact did not end")
+		}
+		name := names[i%len(names)]
+		got, _, err := runQuery(db, qs[name])
+		if err != nil {
+			// The object was listed, then removed before DuckDB read it.
+			if !strings.Contains(err.Error(), root) || !strings.Contains(err.Error(), lakeformat.JSONL) {
+				t.Fatalf("%s failed during the compaction without naming a removed object: %v", name, err)
+			}
+			if failed == 0 {
+				t.Logf("%s failed: %v", name, firstLine(err.Error()))
+			}
+			failed++
+			continue
+		}
+		if text := rowText(got); !slices.Equal(text, before[name]) {
+			t.Fatalf("%s during the compaction: %d rows, want %d\n got: %q\nwant: %q", name, len(text), len(before[name]), text, before[name])
+		}
+		ok++
+	}
 }
