@@ -12,30 +12,37 @@ import (
 )
 
 // Bounds of the hub's tail: the newest changes it keeps in memory for
-// watchers. A watcher further behind reads the log itself.
+// watchers (up to twice as many between trims). A watcher further behind
+// reads the log itself.
 const (
 	tailChanges = 4096
 	tailBytes   = 8 << 20
-	// refreshRows is the most rows one refresh reads; a bigger commit is
-	// read in steps.
+	// refreshRows is the most rows one read of the log takes; a bigger
+	// commit is read in steps.
 	refreshRows = 1024
 )
 
-// hub wakes the store's watchers when it commits, and keeps the newest
-// changes in memory so that any number of watchers of one store read the
-// log once per commit, not once each.
+// hub keeps the newest changes of a store in memory for its watchers. Once
+// the store is watched, one goroutine (the refresher) reads what each
+// commit added to the log, once for every watcher, and then wakes them all:
+// they copy what they need from the tail without touching the database or
+// waiting for each other.
 type hub struct {
-	mu     sync.Mutex
-	wake   chan struct{} // closed at the next commit or at Close; nil while nobody waits
-	dirty  bool          // something committed since the tail was last read
-	closed bool
+	kick chan struct{} // a commit happened (buffered: one pending is enough)
+	stop chan struct{} // closed at Close
 
-	readMu sync.Mutex  // one refresh at a time; guards what follows
-	last   int64       // the newest row read; -1: none yet
-	from   int64       // the tail holds every change numbered from+1 to last
-	tail   []tailEntry // those changes, in bookmark order
-	bytes  int
-	stmt   *sql.Stmt // reads what follows last, prepared once
+	mu      sync.Mutex
+	updated chan struct{} // closed at the next publish or at Close; nil while nobody waits
+	closed  bool
+	running bool  // the refresher was started
+	err     error // the refresher's failure, which ends every watch
+	last    int64 // the newest row read; -1: not known yet
+	from    int64 // the tail holds every change numbered from+1 to last
+	// tail holds those changes, in bookmark order. Its entries are never
+	// changed once published: watchers read a snapshot of it without the
+	// lock, appends go past every snapshot's length, and trimming copies.
+	tail  []tailEntry
+	bytes int
 }
 
 type tailEntry struct {
@@ -43,52 +50,165 @@ type tailEntry struct {
 	c   RawChange
 }
 
-func newHub() *hub { return &hub{last: -1} }
+func newHub() *hub {
+	return &hub{kick: make(chan struct{}, 1), stop: make(chan struct{}), last: -1, from: -1}
+}
 
 // entrySize is about what a change takes in the tail.
 func entrySize(c RawChange) int { return len(c.Doc) + len(c.Prev) + len(c.DocID) + 64 }
 
-// notify tells watchers that the store committed.
+// notify tells the refresher that the store committed.
 func (h *hub) notify() {
-	h.mu.Lock()
-	h.dirty = true
-	if h.wake != nil {
-		close(h.wake)
-		h.wake = nil
+	select {
+	case h.kick <- struct{}{}:
+	default:
 	}
-	h.mu.Unlock()
 }
 
-// close wakes every watcher for good and frees the statement.
+// close wakes every watcher for good and stops the refresher.
 func (h *hub) close() {
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
 	h.closed = true
-	if h.wake != nil {
-		close(h.wake)
-		h.wake = nil
+	close(h.stop)
+	if h.updated != nil {
+		close(h.updated)
+		h.updated = nil
 	}
-	h.mu.Unlock()
-	h.readMu.Lock()
-	if h.stmt != nil {
-		h.stmt.Close()
-		h.stmt = nil
-	}
-	h.readMu.Unlock()
 }
 
-// waiter returns a channel closed at the next commit or Close; closed
-// reports that the store is closed already. Take it before reading, so a
-// commit between the read and the wait is not missed.
-func (h *hub) waiter() (wake <-chan struct{}, closed bool) {
+// waiter returns a channel closed when the tail next grows (or the store
+// closes); closed reports that the store is closed already. Take it before
+// reading (next), so that what is published in between is not missed. The
+// first call starts the refresher on db.
+func (h *hub) waiter(db *sql.DB) (wake <-chan struct{}, closed bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return nil, true
 	}
-	if h.wake == nil {
-		h.wake = make(chan struct{})
+	if !h.running {
+		h.running, h.err = true, nil
+		go h.run(db)
 	}
-	return h.wake, false
+	if h.updated == nil {
+		h.updated = make(chan struct{})
+	}
+	return h.updated, false
+}
+
+// run is the refresher: it reads the log's end, then what each commit
+// adds, until the store closes.
+func (h *hub) run(db *sql.DB) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-h.stop
+		cancel()
+	}()
+	stmt, err := db.PrepareContext(ctx, `SELECT `+changeColumns+` FROM cdc_changes WHERE seq > ? ORDER BY seq LIMIT ?`)
+	if err == nil {
+		defer stmt.Close()
+		var newest int64
+		err = db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM cdc_changes`).Scan(&newest)
+		if err == nil {
+			h.publish(nil, newest, newest, 0)
+		}
+	}
+	for err == nil {
+		select {
+		case <-h.kick:
+		case <-h.stop:
+			return
+		}
+		err = h.refresh(ctx, stmt)
+	}
+	if ctx.Err() == nil {
+		h.mu.Lock()
+		// Every watcher ends with the error; the next Watch starts afresh.
+		h.err = fmt.Errorf("cdc: watch: %w", err)
+		h.running = false
+		if h.updated != nil {
+			close(h.updated)
+			h.updated = nil
+		}
+		h.mu.Unlock()
+	}
+}
+
+// refresh reads what was committed after last into the tail, publishing
+// each step.
+func (h *hub) refresh(ctx context.Context, stmt *sql.Stmt) error {
+	h.mu.Lock()
+	last := h.last
+	h.mu.Unlock()
+	for {
+		rows, err := stmt.QueryContext(ctx, last, refreshRows)
+		if err != nil {
+			return err
+		}
+		var add []tailEntry
+		n, size := 0, 0
+		for rows.Next() {
+			c, seq, err := scanChange(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+			last = seq
+			if c.Op == opMark {
+				continue // a number, not a change: it only moves last
+			}
+			add = append(add, tailEntry{seq: seq, c: c})
+			size += entrySize(c)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			h.publish(add, last, -1, size)
+		}
+		if n < refreshRows {
+			return nil
+		}
+	}
+}
+
+// publish appends add to the tail, moves last (and from, when from ≥ 0),
+// trims the tail and wakes the watchers.
+func (h *hub) publish(add []tailEntry, last, from int64, size int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.tail = append(h.tail, add...)
+	h.bytes += size
+	h.last = last
+	if from >= 0 {
+		h.from = from
+	}
+	// Trim to the bounds only once the tail is twice as long or large: the
+	// copy is then paid once per tailChanges changes, not at each commit.
+	if len(h.tail) > 2*tailChanges || h.bytes > 2*tailBytes {
+		drop := 0
+		for drop < len(h.tail) && (len(h.tail)-drop > tailChanges || h.bytes > tailBytes) {
+			h.bytes -= entrySize(h.tail[drop].c)
+			h.from = h.tail[drop].seq
+			drop++
+		}
+		h.tail = append(make([]tailEntry, 0, 2*(len(h.tail)-drop)), h.tail[drop:]...)
+	}
+	if len(h.tail) == 0 {
+		h.from = h.last
+	}
+	if h.updated != nil {
+		close(h.updated)
+		h.updated = nil
+	}
 }
 
 // next returns at most limit changes after the change numbered after: from
@@ -97,21 +217,15 @@ func (h *hub) waiter() (wake <-chan struct{}, closed bool) {
 // covers the log to (marks included): where the next call starts. Every
 // change returned is the caller's: its bytes are copies.
 func (h *hub) next(ctx context.Context, q queryer, after int64, limit int) (_ []RawChange, through int64, _ error) {
-	h.readMu.Lock()
-	defer h.readMu.Unlock()
 	h.mu.Lock()
-	dirty := h.dirty
-	h.dirty = false
+	tail, from, last, err := h.tail, h.from, h.last, h.err
 	h.mu.Unlock()
-	if dirty || h.last < 0 {
-		if err := h.refresh(ctx, q); err != nil {
-			h.mu.Lock()
-			h.dirty = true
-			h.mu.Unlock()
-			return nil, after, err
-		}
-	}
-	if after < h.from {
+	switch {
+	case err != nil:
+		return nil, after, err
+	case last < 0:
+		return nil, after, nil // the refresher has not read the log's end yet: wait
+	case after < from:
 		out, err := retainedChanges(ctx, q, "", changelog.BookmarkFromSeq(after), limit)
 		if err != nil {
 			return nil, after, err
@@ -122,27 +236,27 @@ func (h *hub) next(ctx context.Context, q queryer, after int64, limit int) (_ []
 		}
 		if len(out) < limit {
 			// The log was read to its end, which is at or past last.
-			through = max(through, h.last)
+			through = max(through, last)
 		}
 		return out, through, nil
 	}
-	i, _ := slices.BinarySearchFunc(h.tail, after+1, func(e tailEntry, seq int64) int {
+	i, _ := slices.BinarySearchFunc(tail, after+1, func(e tailEntry, seq int64) int {
 		return cmpInt(e.seq, seq)
 	})
-	n := min(len(h.tail)-i, limit)
+	n := min(len(tail)-i, limit)
 	if n <= 0 {
-		return nil, max(after, h.last), nil
+		return nil, max(after, last), nil
 	}
 	out := make([]RawChange, n)
 	for j := range out {
-		c := h.tail[i+j].c
+		c := tail[i+j].c
 		c.Doc = cloneRaw(c.Doc)
 		c.Prev = cloneRaw(c.Prev)
 		out[j] = c
 	}
-	through = h.tail[i+n-1].seq
-	if i+n == len(h.tail) {
-		through = h.last
+	through = tail[i+n-1].seq
+	if i+n == len(tail) {
+		through = last
 	}
 	return out, through, nil
 }
@@ -162,78 +276,4 @@ func cloneRaw(r json.RawMessage) json.RawMessage {
 		return nil
 	}
 	return append(json.RawMessage(nil), r...)
-}
-
-// refresh reads what was committed after the tail's end into it (readMu
-// held). A first refresh starts the tail at the log's end.
-func (h *hub) refresh(ctx context.Context, q queryer) error {
-	if h.last < 0 {
-		var newest int64
-		if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM cdc_changes`).Scan(&newest); err != nil {
-			return fmt.Errorf("cdc: watch: %w", err)
-		}
-		h.last, h.from = newest, newest
-		return nil
-	}
-	for {
-		n, err := h.readAfter(ctx, q)
-		if err != nil {
-			return err
-		}
-		if n < refreshRows {
-			return nil
-		}
-	}
-}
-
-// readAfter appends up to refreshRows rows after last to the tail, marks
-// included (they move last, they are no changes), and trims it.
-func (h *hub) readAfter(ctx context.Context, q queryer) (int, error) {
-	if h.stmt == nil {
-		db, ok := q.(*sql.DB)
-		if !ok {
-			return 0, fmt.Errorf("cdc: watch: no database")
-		}
-		stmt, err := db.PrepareContext(ctx, `SELECT `+changeColumns+` FROM cdc_changes WHERE seq > ? ORDER BY seq LIMIT ?`)
-		if err != nil {
-			return 0, fmt.Errorf("cdc: watch: %w", err)
-		}
-		h.stmt = stmt
-	}
-	rows, err := h.stmt.QueryContext(ctx, h.last, refreshRows)
-	if err != nil {
-		return 0, fmt.Errorf("cdc: watch: %w", err)
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		c, seq, err := scanChange(rows)
-		if err != nil {
-			return n, fmt.Errorf("cdc: watch: %w", err)
-		}
-		n++
-		h.last = seq
-		if c.Op == opMark {
-			continue
-		}
-		h.tail = append(h.tail, tailEntry{seq: seq, c: c})
-		h.bytes += entrySize(c)
-	}
-	if err := rows.Err(); err != nil {
-		return n, fmt.Errorf("cdc: watch: %w", err)
-	}
-	drop := 0
-	for drop < len(h.tail) && (len(h.tail)-drop > tailChanges || h.bytes > tailBytes) {
-		e := h.tail[drop]
-		h.bytes -= entrySize(e.c)
-		h.from = e.seq
-		drop++
-	}
-	if drop > 0 {
-		h.tail = slices.Delete(h.tail, 0, drop)
-	}
-	if len(h.tail) == 0 {
-		h.from = h.last
-	}
-	return n, nil
 }

@@ -192,7 +192,7 @@ func (s *Store) watch(ctx context.Context, afterBM Bookmark, collection, name st
 // (closed: the store is closed already), then reads what follows after:
 // the step of every watch loop, also the fleet's.
 func (s *Store) watchStep(ctx context.Context, after int64, limit int) (page []RawChange, through int64, wake <-chan struct{}, closed bool, err error) {
-	wake, closed = s.hub.waiter()
+	wake, closed = s.hub.waiter(s.reader)
 	if closed {
 		return nil, after, nil, true, nil
 	}
