@@ -1,23 +1,17 @@
 package kafkasink_test
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/crashtest"
 	"github.com/dotdo/events/internal/sinkbench"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/emitter"
@@ -53,58 +47,28 @@ func crashOptions(sink emitter.Sink) emitter.Options {
 		RequestTimeout: 5 * time.Second, Sinks: []emitter.Sink{sink}, Logger: discardLogger()}
 }
 
-// crashChild writes and emits until killed, delivering to the broker. It
-// prints "put I" once change I is committed and "ack I" once every custom
-// event up to I was flushed or persisted.
+// crashChild writes and emits (crashtest.Work, run "0") until killed,
+// delivering to the broker.
 func crashChild(dir, broker string) {
 	ctx := context.Background()
-	fail := func(err error) {
-		fmt.Println("error", err)
-		os.Exit(2)
-	}
 	store, err := cdc.Open(ctx, filepath.Join(dir, "store.db"))
 	if err != nil {
-		fail(err)
+		crashtest.Fail(err)
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
 	if err != nil {
-		fail(err)
+		crashtest.Fail(err)
 	}
 	sink, err := kafkasink.New(cl, topic)
 	if err != nil {
-		fail(err)
+		crashtest.Fail(err)
 	}
 	em, err := emitter.New(store, crashOptions(sink))
 	if err != nil {
-		fail(err)
+		crashtest.Fail(err)
 	}
 	go em.Run(ctx)
-	users, err := cdc.NewCollection[user](store, "users")
-	if err != nil {
-		fail(err)
-	}
-	for i := 0; ; i++ {
-		if err := users.Put(ctx, fmt.Sprintf("d%05d", i), user{Age: i}); err != nil {
-			fail(err)
-		}
-		fmt.Println("put", i)
-		if err := em.Emit(events.Custom{Type: "crash", Fields: map[string]any{"n": i}}); err != nil {
-			fail(err)
-		}
-		if i%10 == 9 {
-			if (i/10)%2 == 0 {
-				err = em.Flush(ctx)
-				if err != nil {
-					err = em.PersistBatch(ctx)
-				}
-			} else {
-				err = em.PersistBatch(ctx)
-			}
-			if err == nil {
-				fmt.Println("ack", i)
-			}
-		}
-	}
+	crashtest.Work(ctx, store, em, "0")
 }
 
 // TestCrashRestart: a child process delivering changes and custom events
@@ -120,47 +84,8 @@ func TestCrashRestart(t *testing.T) {
 	ctx := context.Background()
 	c := newCluster(t, 3)
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, crashBrokerEnv+"="+c.ListenAddrs()[0])
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// Kill at a random point after some acknowledged work.
-	wantAcks, wantExtra := 3+rand.IntN(6), rand.IntN(25)
-	lastPut, lastAck, acks, extra := -1, -1, 0, 0
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) != 2 || f[0] != "put" && f[0] != "ack" {
-			cmd.Process.Kill()
-			t.Fatalf("child: %s", sc.Text())
-		}
-		n, _ := strconv.Atoi(f[1])
-		if f[0] == "put" {
-			lastPut = n
-			if acks >= wantAcks {
-				extra++
-			}
-		} else {
-			lastAck, acks = n, acks+1
-		}
-		if acks >= wantAcks && extra >= wantExtra {
-			break
-		}
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	go io.Copy(io.Discard, out)
-	_ = cmd.Wait()
-	if acks < wantAcks {
-		t.Fatalf("child stopped after %d acks", acks)
-	}
+	lastPut, lastAck := crashtest.Kill(t, []string{crashDirEnv + "=" + dir, crashBrokerEnv + "=" + c.ListenAddrs()[0]}, 3+rand.IntN(6))
 	beforeRestart := len(readTopic(t, c.ListenAddrs(), 3))
 
 	store := openStoreAt(t, filepath.Join(dir, "store.db"))
@@ -192,7 +117,7 @@ func TestCrashRestart(t *testing.T) {
 		}
 	}
 	for i := 0; i <= lastPut; i++ {
-		if !docs[fmt.Sprintf("d%05d", i)] {
+		if !docs[crashtest.DocID("0", i)] {
 			t.Fatalf("committed change %d (of %d) missing", i, lastPut)
 		}
 	}

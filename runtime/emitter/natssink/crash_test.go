@@ -1,24 +1,19 @@
 package natssink_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dotdo/events"
+	"github.com/dotdo/events/internal/crashtest"
 	"github.com/dotdo/events/internal/sinkbench"
 	"github.com/dotdo/events/runtime/cdc"
 	"github.com/dotdo/events/runtime/emitter"
@@ -48,108 +43,32 @@ func crashOptions(sink emitter.Sink) emitter.Options {
 		Sinks: []emitter.Sink{sink}, Logger: discardLogger(), Jitter: func() time.Duration { return 0 }}
 }
 
-// crashChild writes and emits, delivering to the server at url, until
-// killed. It prints "put R I" once change I of run R is committed and
-// "ack R I" once every custom event up to I was flushed or persisted.
+// crashChild writes and emits (crashtest.Work), delivering to the server
+// at url, until killed.
 func crashChild(dir, url, run string) {
 	ctx := context.Background()
-	fail := func(err error) {
-		fmt.Println("error", err)
-		os.Exit(2)
-	}
 	nc, err := nats.Connect(url)
 	if err != nil {
-		fail(err)
+		crashtest.Fail(err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
-		fail(err)
+		crashtest.Fail(err)
 	}
 	sink, err := natssink.New(js, testPrefix)
 	if err != nil {
-		fail(err)
+		crashtest.Fail(err)
 	}
 	store, err := cdc.Open(ctx, filepath.Join(dir, "store.db"))
 	if err != nil {
-		fail(err)
+		crashtest.Fail(err)
 	}
 	em, err := emitter.New(store, crashOptions(sink))
 	if err != nil {
-		fail(err)
+		crashtest.Fail(err)
 	}
 	go em.Run(ctx)
-	users, err := cdc.NewCollection[user](store, "users")
-	if err != nil {
-		fail(err)
-	}
-	for i := 0; ; i++ {
-		if err := users.Put(ctx, fmt.Sprintf("r%s-d%05d", run, i), user{Age: i}); err != nil {
-			fail(err)
-		}
-		fmt.Println("put", run, i)
-		if err := em.Emit(events.Custom{Type: "crash", Fields: map[string]any{"run": run, "n": i}}); err != nil {
-			fail(err)
-		}
-		if i%10 == 9 {
-			err := em.Flush(ctx)
-			if err != nil {
-				err = em.PersistBatch(ctx)
-			}
-			if err == nil {
-				fmt.Println("ack", run, i)
-			}
-		}
-	}
-}
-
-// runCrashChild starts a child, waits for some acknowledged work and kills
-// it with SIGKILL while it delivers. It returns the last put and ack.
-func runCrashChild(t *testing.T, dir, url, run string, acks int) (lastPut, lastAck int) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, crashURLEnv+"="+url, crashRunEnv+"="+run)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lastPut, lastAck = -1, -1
-	extra := rand.IntN(25)
-	sc := bufio.NewScanner(out)
-	seen := 0
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) != 3 {
-			cmd.Process.Kill()
-			t.Fatalf("child: %s", sc.Text())
-		}
-		n, _ := strconv.Atoi(f[2])
-		switch f[0] {
-		case "put":
-			lastPut = n
-			if seen >= acks {
-				extra--
-			}
-		case "ack":
-			lastAck = n
-			seen++
-		}
-		if seen >= acks && extra <= 0 {
-			break
-		}
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	go io.Copy(io.Discard, out)
-	_ = cmd.Wait()
-	if seen < acks {
-		t.Fatalf("child stopped after %d acks", seen)
-	}
-	return lastPut, lastAck
+	crashtest.Work(ctx, store, em, run)
 }
 
 // TestCrashOncePerID: a child process writing, emitting and delivering to
@@ -173,7 +92,7 @@ func TestCrashOncePerID(t *testing.T) {
 	var runs []runResult
 	for r := range 2 {
 		run := strconv.Itoa(r)
-		p, a := runCrashChild(t, dir, b.url(), run, 3+rand.IntN(6))
+		p, a := crashtest.Kill(t, []string{crashDirEnv + "=" + dir, crashURLEnv + "=" + b.url(), crashRunEnv + "=" + run}, 3+rand.IntN(6))
 		runs = append(runs, runResult{run, p, a})
 	}
 	store, err := cdc.Open(ctx, filepath.Join(dir, "store.db"))
@@ -212,7 +131,7 @@ func TestCrashOncePerID(t *testing.T) {
 	}
 	for _, r := range runs {
 		for i := 0; i <= r.lastPut; i++ {
-			if !puts[fmt.Sprintf("r%s-d%05d", r.run, i)] {
+			if !puts[crashtest.DocID(r.run, i)] {
 				t.Errorf("committed change %d of run %s lost", i, r.run)
 			}
 		}
