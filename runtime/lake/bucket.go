@@ -58,6 +58,20 @@ type Bucket interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// BatchDeleter is implemented by a Bucket that removes many objects in one
+// request (S3's and R2's DeleteObjects). Compact removes its inputs with it
+// when the bucket has it: one request per MaxBatchDelete objects instead
+// of one each.
+type BatchDeleter interface {
+	// DeleteMany removes keys, at most MaxBatchDelete of them; missing keys
+	// are not an error. A key it could not remove is named in the error;
+	// the others are removed.
+	DeleteMany(ctx context.Context, keys []string) error
+}
+
+// MaxBatchDelete is the most keys one DeleteMany takes (S3's limit).
+const MaxBatchDelete = 1000
+
 // PutOptions are the optional attributes of a stored object.
 type PutOptions struct {
 	// ContentType is the object's media type; empty means DefaultContentType.

@@ -518,6 +518,9 @@ func (c *compactor) deleteAll(ctx context.Context, objs []ObjectInfo) error {
 	if d, ok := c.b.(*dirBucket); ok {
 		return d.compactDelete(ctx, &c.folders, objs)
 	}
+	if bd, ok := c.b.(BatchDeleter); ok {
+		return c.deleteBatches(ctx, bd, objs)
+	}
 	sem := make(chan struct{}, ioWorkers)
 	errs := make([]error, len(objs))
 	var wg sync.WaitGroup
@@ -527,6 +530,41 @@ func (c *compactor) deleteAll(ctx context.Context, objs []ObjectInfo) error {
 			defer func() { <-sem }()
 			if err := c.b.Delete(ctx, o.Key); err != nil {
 				errs[i] = fmt.Errorf("lake: compact: delete %s: %w", o.Key, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// deleteBatches removes objs MaxBatchDelete per request, ioWorkers
+// requests at a time; a batch that fails is removed key by key.
+func (c *compactor) deleteBatches(ctx context.Context, bd BatchDeleter, objs []ObjectInfo) error {
+	sem := make(chan struct{}, ioWorkers)
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for start := 0; start < len(objs); start += MaxBatchDelete {
+		keys := make([]string, 0, min(MaxBatchDelete, len(objs)-start))
+		for _, o := range objs[start:min(start+MaxBatchDelete, len(objs))] {
+			keys = append(keys, o.Key)
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if bd.DeleteMany(ctx, keys) == nil {
+				return
+			}
+			// A server without DeleteObjects, or keys it did not remove:
+			// one request per key, whose errors are the ones to report.
+			for _, k := range keys {
+				if err := c.b.Delete(ctx, k); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("lake: compact: delete %s: %w", k, err))
+					mu.Unlock()
+				}
 			}
 		})
 	}

@@ -384,3 +384,41 @@ func TestCompactDirSidecars(t *testing.T) {
 		t.Errorf("left after Compact: %q", left)
 	}
 }
+
+// noBatchDelete is an S3 bucket whose DeleteObjects always fails (a
+// server without it); it counts the calls.
+type noBatchDelete struct {
+	lake.Bucket
+	calls int
+	mu    sync.Mutex
+}
+
+func (b *noBatchDelete) DeleteMany(context.Context, []string) error {
+	b.mu.Lock()
+	b.calls++
+	b.mu.Unlock()
+	return errors.New("NotImplemented: DeleteObjects")
+}
+
+// TestCompactBatchDeleteFallsBack: when a bucket's DeleteMany fails,
+// Compact removes its inputs one by one and loses nothing.
+func TestCompactBatchDeleteFallsBack(t *testing.T) {
+	ctx := context.Background()
+	b := &noBatchDelete{Bucket: laketest.Buckets(t)["s3"]}
+	total := compactLake(t, b)
+	before := eventSet(t, b, lake.Selection{})
+	if _, err := lake.Compact(ctx, b, lake.CompactOptions{Before: time.Date(2024, 1, 16, 2, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	if b.calls == 0 {
+		t.Error("Compact did not try DeleteMany")
+	}
+	for _, k := range listKeys(t, b, "events/2024/") {
+		if strings.HasSuffix(k, ".jsonl") && !strings.HasPrefix(k, "events/2024/01/16/02/") {
+			t.Errorf("input left: %s", k)
+		}
+	}
+	if after := eventSet(t, b, lake.Selection{}); !maps.Equal(before, after) || len(after) != total {
+		t.Errorf("%d events after, %d before, want %d", len(after), len(before), total)
+	}
+}

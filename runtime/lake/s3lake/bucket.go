@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/dotdo/events/runtime/lake"
 )
@@ -156,6 +158,47 @@ func (b *Bucket) Delete(ctx context.Context, key string) error {
 	})
 	if err != nil && !isNoSuchKey(err) {
 		return fmt.Errorf("s3lake: delete %q in %s: %w", key, b.name, err)
+	}
+	return nil
+}
+
+// DeleteMany implements lake.BatchDeleter with one DeleteObjects request:
+// at most lake.MaxBatchDelete keys, all checked before anything is sent;
+// missing keys are not an error. The error names the keys the server
+// could not remove (the others are removed).
+func (b *Bucket) DeleteMany(ctx context.Context, keys []string) error {
+	if len(keys) > lake.MaxBatchDelete {
+		return fmt.Errorf("s3lake: delete %d keys in %s: %w: at most %d at once", len(keys), b.name, lake.ErrInvalidKey, lake.MaxBatchDelete)
+	}
+	ids := make([]types.ObjectIdentifier, len(keys))
+	for i, k := range keys {
+		if err := b.check(k); err != nil {
+			return err
+		}
+		ids[i] = types.ObjectIdentifier{Key: aws.String(k)}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	out, err := b.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+		Bucket: aws.String(b.name),
+		Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
+	})
+	if err != nil {
+		return fmt.Errorf("s3lake: delete %d keys in %s: %w", len(keys), b.name, err)
+	}
+	var failed []string
+	for _, e := range out.Errors {
+		if aws.ToString(e.Code) == "NoSuchKey" {
+			continue
+		}
+		failed = append(failed, fmt.Sprintf("%q (%s: %s)", aws.ToString(e.Key), aws.ToString(e.Code), aws.ToString(e.Message)))
+	}
+	if n := len(failed); n > 0 {
+		if n > 5 {
+			failed = append(failed[:5], fmt.Sprintf("and %d more", n-5))
+		}
+		return fmt.Errorf("s3lake: delete in %s: %d of %d keys not removed: %s", b.name, n, len(keys), strings.Join(failed, ", "))
 	}
 	return nil
 }

@@ -235,3 +235,51 @@ func TestRealServerConflicts(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteMany: on gofakes3 and on a real S3 server (versitygw), one
+// DeleteMany removes up to 1000 objects, missing keys included without
+// error; a bad key or too many keys fail before anything is removed.
+func TestDeleteMany(t *testing.T) {
+	ctx := context.Background()
+	for name, b := range laketest.Buckets(t) {
+		bd, ok := b.(lake.BatchDeleter)
+		if name == "dir" {
+			continue
+		}
+		if !ok {
+			t.Fatalf("%s: an s3lake bucket is not a lake.BatchDeleter", name)
+		}
+		t.Run(name, func(t *testing.T) {
+			var keys []string
+			for i := range 1000 {
+				k := fmt.Sprintf("events/2026/11/29/06/k%04d.jsonl", i)
+				if i%10 != 0 { // one in ten is missing
+					if err := b.Put(ctx, k, strings.NewReader("{}\n"), lake.PutOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				keys = append(keys, k)
+			}
+			if err := bd.DeleteMany(ctx, append(keys[:10:10], "../x")); !errors.Is(err, lake.ErrInvalidKey) {
+				t.Errorf("a bad key: %v, want ErrInvalidKey", err)
+			}
+			if err := bd.DeleteMany(ctx, append(keys, "events/one-more")); !errors.Is(err, lake.ErrInvalidKey) {
+				t.Errorf("1001 keys: %v, want ErrInvalidKey", err)
+			}
+			page, err := b.List(ctx, "events/", lake.ListOptions{})
+			if err != nil || len(page.Objects) == 0 {
+				t.Fatalf("after refused deletes: %d objects, %v; want them all", len(page.Objects), err)
+			}
+			if err := bd.DeleteMany(ctx, keys); err != nil {
+				t.Fatal(err)
+			}
+			page, err = b.List(ctx, "events/", lake.ListOptions{})
+			if err != nil || len(page.Objects) != 0 {
+				t.Errorf("after DeleteMany: %d objects left, %v", len(page.Objects), err)
+			}
+			if err := bd.DeleteMany(ctx, nil); err != nil {
+				t.Errorf("no keys: %v", err)
+			}
+		})
+	}
+}
