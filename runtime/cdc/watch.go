@@ -23,10 +23,10 @@ const watcherPrefix = "watch:"
 // store is closed (ErrClosed). A rolled-back change is never yielded. When
 // changes after after have been pruned it yields ErrPruned first and ends.
 //
-// Commits through this Store wake its watchers, which read the new changes
-// once between them (a watcher far behind reads the log itself); another
-// process writing the same file does not wake them.
-// The Doc and Prev bytes of a change are the caller's to keep.
+// Commits through this Store wake its watchers: one goroutine per watched
+// store reads what each commit added, once for all of them (a watcher far
+// behind reads the log itself). Another process writing the same file does
+// not wake them. The Doc and Prev bytes of a change are the caller's.
 func (s *Store) Watch(ctx context.Context, after Bookmark) iter.Seq2[RawChange, error] {
 	return s.watch(ctx, after, "", "")
 }
