@@ -55,12 +55,13 @@ type Store interface {
 	// change; a restore finds the rest in the lake) gets what is left, not
 	// cdc.ErrPruned.
 	ReadLog(ctx context.Context, after changelog.Bookmark, limit int) ([]changelog.RawChange, error)
-	// WatchStep is one step of a watch loop (cdc.Store.Watch): it takes
-	// wake, a channel closed at the store's next commit or Close (closed:
-	// the store is closed already), then reads at most limit changes after
-	// the change numbered after (cdc.ErrPruned below what is kept); through
-	// is where the next step starts.
-	WatchStep(ctx context.Context, after int64, limit int) (changes []changelog.RawChange, through int64, wake <-chan struct{}, closed bool, err error)
+	// Watcher registers a watch loop (cdc.Store.Watch) with the store until
+	// leave is called. Each step takes wake, a channel closed when the
+	// store has new changes or closes (closed: it is closed already), then
+	// reads at most limit changes after the change numbered after
+	// (cdc.ErrPruned below what is kept); through is where the next step
+	// starts.
+	Watcher() (step func(ctx context.Context, after int64, limit int) (changes []changelog.RawChange, through int64, wake <-chan struct{}, closed bool, err error), leave func())
 	// WatcherStart checks a named watcher's name (cdc.ErrInvalidOptions)
 	// and returns its saved position, saving one at the oldest change kept
 	// for a new name.

@@ -93,8 +93,11 @@ func (p storePlumbing) ReadLog(ctx context.Context, after Bookmark, limit int) (
 	return readChanges(ctx, p.s.reader, "", after, limit)
 }
 
-func (p storePlumbing) WatchStep(ctx context.Context, after int64, limit int) ([]RawChange, int64, <-chan struct{}, bool, error) {
-	return p.s.watchStep(ctx, after, limit)
+func (p storePlumbing) Watcher() (step func(ctx context.Context, after int64, limit int) ([]RawChange, int64, <-chan struct{}, bool, error), leave func()) {
+	w := p.s.hub.join(p.s.reader)
+	return func(ctx context.Context, after int64, limit int) ([]RawChange, int64, <-chan struct{}, bool, error) {
+		return p.s.watchStep(ctx, w, after, limit)
+	}, func() { p.s.hub.leave(w) }
 }
 
 func (p storePlumbing) WatcherStart(ctx context.Context, name string) (int64, error) {

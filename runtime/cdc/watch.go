@@ -134,8 +134,10 @@ func (s *Store) watch(ctx context.Context, afterBM Bookmark, collection, name st
 			defer pos.Close(ctx)
 			after = pos.Start()
 		}
+		w := s.hub.join(s.reader)
+		defer s.hub.leave(w)
 		for {
-			page, through, wake, closed, err := s.watchStep(ctx, after, watchPage)
+			page, through, wake, closed, err := s.watchStep(ctx, w, after, watchPage)
 			if closed {
 				yield(RawChange{}, ErrClosed)
 				return
@@ -188,15 +190,15 @@ func (s *Store) watch(ctx context.Context, afterBM Bookmark, collection, name st
 	}
 }
 
-// watchStep takes the channel closed at the store's next commit or Close
-// (closed: the store is closed already), then reads what follows after:
-// the step of every watch loop, also the fleet's.
-func (s *Store) watchStep(ctx context.Context, after int64, limit int) (page []RawChange, through int64, wake <-chan struct{}, closed bool, err error) {
-	wake, closed = s.hub.waiter(s.reader)
+// watchStep takes the channel closed when the watchers' tail next grows or
+// the store closes (closed: it is closed already), then reads what follows
+// after for w: the step of every watch loop, also the fleet's.
+func (s *Store) watchStep(ctx context.Context, w *watcher, after int64, limit int) (page []RawChange, through int64, wake <-chan struct{}, closed bool, err error) {
+	wake, closed = s.hub.waiter()
 	if closed {
 		return nil, after, nil, true, nil
 	}
-	page, through, err = s.hub.next(ctx, s.reader, after, limit)
+	page, through, err = s.hub.next(ctx, s.reader, w, after, limit)
 	return page, through, wake, false, err
 }
 

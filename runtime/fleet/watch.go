@@ -68,6 +68,13 @@ func (f *Fleet) watch(ctx context.Context, id string, after cdc.Bookmark, name s
 			pos = wp.Start()
 		}
 		mustRead := true // what the store holds is not known yet
+		// The loop's registration with the store object it last read.
+		var (
+			cur   *cdc.Store
+			step  func(context.Context, int64, int) ([]cdc.RawChange, int64, <-chan struct{}, bool, error)
+			leave = func() {}
+		)
+		defer func() { leave() }()
 		for {
 			st, opened, err := f.watchStore(ctx, id, pos, mustRead)
 			if err != nil {
@@ -85,7 +92,12 @@ func (f *Fleet) watch(ctx context.Context, id string, after cdc.Bookmark, name s
 					return
 				}
 			}
-			page, through, wake, closed, err := cdcx.Store(st.db).WatchStep(ctx, pos, watchPage)
+			if st.db != cur {
+				leave()
+				cur = st.db
+				step, leave = cdcx.Store(st.db).Watcher()
+			}
+			page, through, wake, closed, err := step(ctx, pos, watchPage)
 			f.releaseStore(st, false)
 			switch {
 			case closed:
