@@ -53,7 +53,10 @@ type hub struct {
 
 // watcher is one watch loop's registration with the hub: what it has
 // consumed, so the tail can let go of what every watcher is past.
-type watcher struct{ pos int64 }
+type watcher struct {
+	pos    int64
+	decode bool // the loop decodes each change at once: it may share the tail's bytes
+}
 
 type tailEntry struct {
 	seq int64
@@ -65,10 +68,12 @@ func newHub() *hub {
 }
 
 // join registers a watch loop, starting the refresher on db if none runs.
-func (h *hub) join(db *sql.DB) *watcher {
+// A loop that decodes each change before the next (a collection's) gets
+// the tail's bytes; the others get copies they may keep.
+func (h *hub) join(db *sql.DB, decode bool) *watcher {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	w := &watcher{}
+	w := &watcher{decode: decode}
 	h.watchers[w] = struct{}{}
 	if h.quit == nil && !h.closed {
 		h.gen++
@@ -331,8 +336,10 @@ func (h *hub) next(ctx context.Context, q queryer, w *watcher, after int64, limi
 	out := make([]RawChange, n)
 	for j := range out {
 		c := tail[i+j].c
-		c.Doc = cloneRaw(c.Doc)
-		c.Prev = cloneRaw(c.Prev)
+		if !w.decode {
+			c.Doc = cloneRaw(c.Doc)
+			c.Prev = cloneRaw(c.Prev)
+		}
 		out[j] = c
 	}
 	return out, through, nil

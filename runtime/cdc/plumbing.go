@@ -94,7 +94,7 @@ func (p storePlumbing) ReadLog(ctx context.Context, after Bookmark, limit int) (
 }
 
 func (p storePlumbing) Watcher() (step func(ctx context.Context, after int64, limit int) ([]RawChange, int64, <-chan struct{}, bool, error), leave func()) {
-	w := p.s.hub.join(p.s.reader)
+	w := p.s.hub.join(p.s.reader, false)
 	return func(ctx context.Context, after int64, limit int) ([]RawChange, int64, <-chan struct{}, bool, error) {
 		return p.s.watchStep(ctx, w, after, limit)
 	}, func() { p.s.hub.leave(w) }

@@ -134,7 +134,7 @@ func (s *Store) watch(ctx context.Context, afterBM Bookmark, collection, name st
 			defer pos.Close(ctx)
 			after = pos.Start()
 		}
-		w := s.hub.join(s.reader)
+		w := s.hub.join(s.reader, collection != "") // a collection's loop decodes each change
 		defer s.hub.leave(w)
 		for {
 			page, through, wake, closed, err := s.watchStep(ctx, w, after, watchPage)
