@@ -76,9 +76,10 @@ func (h *hub) join(db *sql.DB, decode bool) *watcher {
 	w := &watcher{decode: decode}
 	h.watchers[w] = struct{}{}
 	if h.quit == nil && !h.closed {
+		// A new run reads the log's end afresh (a failed run left its tail).
 		h.gen++
 		h.quit = make(chan struct{})
-		h.err = nil
+		h.tail, h.bytes, h.last, h.from, h.err = nil, 0, -1, -1, nil
 		go h.run(db, h.gen, h.quit)
 	}
 	return w
