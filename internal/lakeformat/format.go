@@ -187,7 +187,13 @@ func NamePrefixes(id string) []string {
 // MayHold reports whether the object named name (its last key segment) may
 // hold events of store id: false only when the name proves it does not.
 func MayHold(name, id string) bool {
-	for _, p := range NamePrefixes(id) {
+	return HasNamePrefix(name, NamePrefixes(id))
+}
+
+// HasNamePrefix is MayHold with the store's NamePrefixes made once, for a
+// listing that tests many names.
+func HasNamePrefix(name string, prefixes []string) bool {
+	for _, p := range prefixes {
 		if strings.HasPrefix(name, p) {
 			return true
 		}

@@ -124,6 +124,7 @@ func objects(ctx context.Context, b Bucket, sel Selection) iter.Seq2[ObjectInfo,
 			last = sel.To.UTC().Truncate(time.Hour)
 		}
 		first := sel.From.UTC().Truncate(time.Hour)
+		names := sel.namePrefixes()
 		perHour := sel.Store != "" && !sel.From.IsZero() && !last.IsZero() && last.Sub(first) <= maxPerHour
 		if !perHour {
 			// One listing from the first selected day on.
@@ -137,7 +138,7 @@ func objects(ctx context.Context, b Bucket, sel Selection) iter.Seq2[ObjectInfo,
 					return
 				}
 				hour, name, day, ok := lakeformat.Parse(o.Key)
-				if !ok || !sel.mayHold(name) || !sel.From.IsZero() && !day && hour.Before(first) {
+				if !ok || !mayHold(name, names) || !sel.From.IsZero() && !day && hour.Before(first) {
 					continue
 				}
 				if !last.IsZero() && hour.After(last) {
@@ -150,7 +151,7 @@ func objects(ctx context.Context, b Bucket, sel Selection) iter.Seq2[ObjectInfo,
 			return
 		}
 		for h := first; !h.After(last); h = h.Add(time.Hour) {
-			objs, err := hourObjects(ctx, b, h, sel, h.Equal(first) || h.Hour() == 0)
+			objs, err := hourObjects(ctx, b, h, names, h.Equal(first) || h.Hour() == 0)
 			if err != nil {
 				yield(ObjectInfo{}, err)
 				return
@@ -164,15 +165,16 @@ func objects(ctx context.Context, b Bucket, sel Selection) iter.Seq2[ObjectInfo,
 	}
 }
 
-// hourObjects lists the objects of hour h that may hold sel's events, and
-// with withDay the day-level objects of h's day first.
-func hourObjects(ctx context.Context, b Bucket, h time.Time, sel Selection, withDay bool) ([]ObjectInfo, error) {
+// hourObjects lists the objects of hour h that may hold the events of the
+// store whose name prefixes are names (nil: every store), and with withDay
+// the day-level objects of h's day first.
+func hourObjects(ctx context.Context, b Bucket, h time.Time, names []string, withDay bool) ([]ObjectInfo, error) {
 	var prefixes []string
 	if withDay {
 		prefixes = append(prefixes, lakeformat.DayPrefix(h)+lakeformat.MultiPrefix)
 	}
-	switch names := lakeformat.NamePrefixes(sel.Store); {
-	case sel.Store == "" || len(names[len(names)-2]) > maxRawPrefix:
+	switch {
+	case names == nil || len(names[len(names)-2]) > maxRawPrefix:
 		prefixes = append(prefixes, lakeformat.HourPrefix(h))
 	default:
 		for _, p := range names {
@@ -187,7 +189,7 @@ func hourObjects(ctx context.Context, b Bucket, h time.Time, sel Selection, with
 		}
 		for _, o := range objs {
 			_, name, day, ok := lakeformat.Parse(o.Key)
-			if ok && day == (withDay && i == 0) && sel.mayHold(name) {
+			if ok && day == (withDay && i == 0) && mayHold(name, names) {
 				out = append(out, o)
 			}
 		}
@@ -197,9 +199,19 @@ func hourObjects(ctx context.Context, b Bucket, h time.Time, sel Selection, with
 	return slices.CompactFunc(out, func(a, b ObjectInfo) bool { return a.Key == b.Key }), nil
 }
 
-// mayHold reports whether the object named name may hold sel's events.
-func (sel Selection) mayHold(name string) bool {
-	return sel.Store == "" || lakeformat.MayHold(name, sel.Store)
+// namePrefixes returns the name prefixes of sel's store's objects
+// (lakeformat.NamePrefixes), nil when sel takes every store.
+func (sel Selection) namePrefixes() []string {
+	if sel.Store == "" {
+		return nil
+	}
+	return lakeformat.NamePrefixes(sel.Store)
+}
+
+// mayHold reports whether the object named name may hold the events of the
+// store whose name prefixes are names (nil: every store).
+func mayHold(name string, names []string) bool {
+	return names == nil || lakeformat.HasNamePrefix(name, names)
 }
 
 // listFrom yields every object under prefix after startAfter, page by page.
