@@ -50,14 +50,9 @@ func (e *Emitter) Redrive(ctx context.Context, ids ...int64) (int, error) {
 				return fmt.Errorf("dead letter %d: %w", d.ID, err)
 			}
 			for _, js := range evs {
-				var head struct {
-					ID string `json:"id"`
-					TS string `json:"ts"`
-				}
-				_ = json.Unmarshal(js, &head)
-				ts, _ := wire.ParseTime(head.TS) // zero when missing: the lake puts it at 1970
+				head, _ := wire.ParseHead(js) // ts zero when missing: the lake puts it at 1970
 				res, err := cdcx.Tx(tx).ExecContext(ctx, `INSERT INTO emitter_redrive (sink, ts_ms, event_id, body) VALUES (?, ?, ?, ?)`,
-					d.Sink, ts.UnixMilli(), head.ID, js)
+					d.Sink, head.TS.UnixMilli(), head.ID, js)
 				if err != nil {
 					return err
 				}

@@ -3,7 +3,6 @@ package fleet
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -159,21 +158,9 @@ func (f *Fleet) redriveOne(ctx context.Context, s *sink, d emitter.DeadLetter) (
 
 // batchEvent reads what a sink is told of an event from its wire form.
 func batchEvent(js []byte) (emitter.BatchEvent, error) {
-	var head struct {
-		ID       string       `json:"id"`
-		Type     string       `json:"type"`
-		TS       string       `json:"ts"`
-		Bookmark cdc.Bookmark `json:"bookmark"`
-		DO       struct {
-			ID string `json:"id"`
-		} `json:"do"`
-	}
-	if err := json.Unmarshal(js, &head); err != nil {
-		return emitter.BatchEvent{}, err
-	}
-	ts, err := wire.ParseTime(head.TS)
+	h, err := wire.ParseHead(js)
 	if err != nil {
 		return emitter.BatchEvent{}, err
 	}
-	return emitter.BatchEvent{Store: head.DO.ID, ID: head.ID, Type: head.Type, TS: ts, Bookmark: head.Bookmark, JSON: js}, nil
+	return emitter.BatchEvent{Store: h.Store, ID: h.ID, Type: h.Type, TS: h.TS, Bookmark: cdc.Bookmark(h.Bookmark), JSON: js}, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -245,16 +244,6 @@ func listFrom(ctx context.Context, b Bucket, prefix, startAfter string) iter.Seq
 	}
 }
 
-// lineHead is what Events reads of every line.
-type lineHead struct {
-	ID   string `json:"id"`
-	Type string `json:"type"`
-	TS   string `json:"ts"`
-	DO   struct {
-		ID string `json:"id"`
-	} `json:"do"`
-}
-
 // readObject yields the events of store (all when "") in the object at key;
 // false when the sequence must end.
 func readObject(ctx context.Context, b Bucket, key string, sel Selection, yield func(Event, error) bool) bool {
@@ -277,20 +266,15 @@ func readObject(ctx context.Context, b Bucket, key string, sel Selection, yield 
 			return yield(Event{}, fmt.Errorf("lake: events: read %s: %w", quoteKey(key), rerr))
 		}
 		if text = bytes.TrimSpace(text); len(text) > 0 && (store == "" || mayBeOf(text, store)) {
-			var h lineHead
-			err := json.Unmarshal(text, &h)
-			var ts time.Time
-			if err == nil {
-				ts, err = wire.ParseTime(h.TS)
-			}
+			h, err := wire.ParseHead(text)
 			if err == nil && h.Type == "" {
 				err = errors.New("no type")
 			}
 			if err != nil {
 				return yield(Event{}, fmt.Errorf("%w: %s line %d: %v", ErrCorrupt, quoteKey(key), line, err))
 			}
-			if store == "" || h.DO.ID == store {
-				ev := Event{Key: key, Line: line, ID: h.ID, Type: h.Type, Store: h.DO.ID, TS: ts, JSON: bytes.Clone(text)}
+			if store == "" || h.Store == store {
+				ev := Event{Key: key, Line: line, ID: h.ID, Type: h.Type, Store: h.Store, TS: h.TS, JSON: bytes.Clone(text)}
 				if !yield(ev, nil) {
 					return false
 				}
@@ -335,10 +319,8 @@ func readParquet(body io.Reader, key string, sel Selection, yield func(Event, er
 		if r.DOID != nil {
 			ev.Store = *r.DOID
 		} else if r.Odd {
-			var h lineHead
-			if json.Unmarshal(ev.JSON, &h) == nil {
-				ev.Store = h.DO.ID
-			}
+			h, _ := wire.ParseHead(ev.JSON) // the store, if its JSON has one
+			ev.Store = h.Store
 		}
 		h := ev.TS.Truncate(time.Hour)
 		if sel.Store != "" && ev.Store != sel.Store || !sel.From.IsZero() && h.Before(first) || !sel.To.IsZero() && h.After(last) {
