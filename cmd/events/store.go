@@ -58,14 +58,26 @@ func openStore(ctx context.Context, path string, must bool) (*cdc.Store, error) 
 	return cdc.Open(ctx, path)
 }
 
-// hold takes the store's holder lock (DESIGN rule 4); held by another
-// process is exit code 3.
-func hold(s *cdc.Store) (func() error, error) {
-	release, err := cdcx.Store(s).Hold()
-	if errors.Is(err, cdc.ErrHeld) {
-		return nil, &exitError{code: exitBusy, err: err}
+// openHeld opens a store (see openStore) and takes its holder lock (DESIGN
+// rule 4; held by another process is exit code 3); done releases the lock
+// and closes the store.
+func openHeld(ctx context.Context, path string, must bool) (s *cdc.Store, done func(), err error) {
+	s, err = openStore(ctx, path, must)
+	if err != nil {
+		return nil, nil, err
 	}
-	return release, err
+	release, err := cdcx.Store(s).Hold()
+	if err != nil {
+		s.Close()
+		if errors.Is(err, cdc.ErrHeld) {
+			err = &exitError{code: exitBusy, err: err}
+		}
+		return nil, nil, err
+	}
+	return s, func() {
+		_ = release()
+		s.Close()
+	}, nil
 }
 
 func printJSON(out io.Writer, v any) error {
@@ -90,16 +102,11 @@ func cmdSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	s, err := openStore(ctx, *path, true)
+	s, done, err := openHeld(ctx, *path, true)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	release, err := hold(s)
-	if err != nil {
-		return err
-	}
-	defer release()
+	defer done()
 	stop := startProgress(stderr, "snapshot of "+*id)
 	res, err := snapshot.Create(ctx, s, *id, snapshot.Options{Bucket: bucket, Prefix: *prefix})
 	stop()
@@ -166,16 +173,11 @@ func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		*key = list[0].Key
 	}
-	s, err := openStore(ctx, *path, false)
+	s, done, err := openHeld(ctx, *path, false)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	release, err := hold(s)
-	if err != nil {
-		return err
-	}
-	defer release()
+	defer done()
 	stop := startProgress(stderr, "restore of "+*id)
 	if *key != "" {
 		res, err := snapshot.Restore(ctx, s, bucket, *key)
