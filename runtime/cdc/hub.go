@@ -1,9 +1,10 @@
 package cdc
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -269,7 +270,7 @@ func (h *hub) trimLocked() {
 	}
 	drop := 0
 	if n := len(h.tail); n > 0 && h.tail[0].seq <= low {
-		drop, _ = slices.BinarySearchFunc(h.tail, low+1, func(e tailEntry, seq int64) int { return cmpInt(e.seq, seq) })
+		drop, _ = slices.BinarySearchFunc(h.tail, low+1, func(e tailEntry, seq int64) int { return cmp.Compare(e.seq, seq) })
 		if drop < max(minTrim, n/2) {
 			drop = 0 // not worth a copy yet
 		}
@@ -302,7 +303,7 @@ func (h *hub) next(ctx context.Context, q queryer, w *watcher, after int64, limi
 	tail, from, last, err := h.tail, h.from, h.last, h.err
 	var i, n int
 	if err == nil && last >= 0 && after >= from {
-		i, _ = slices.BinarySearchFunc(tail, after+1, func(e tailEntry, seq int64) int { return cmpInt(e.seq, seq) })
+		i, _ = slices.BinarySearchFunc(tail, after+1, func(e tailEntry, seq int64) int { return cmp.Compare(e.seq, seq) })
 		n = min(len(tail)-i, limit)
 		through = max(after, last)
 		if n > 0 && i+n < len(tail) {
@@ -338,27 +339,10 @@ func (h *hub) next(ctx context.Context, q queryer, w *watcher, after int64, limi
 	for j := range out {
 		c := tail[i+j].c
 		if !w.decode {
-			c.Doc = cloneRaw(c.Doc)
-			c.Prev = cloneRaw(c.Prev)
+			c.Doc = bytes.Clone(c.Doc)
+			c.Prev = bytes.Clone(c.Prev)
 		}
 		out[j] = c
 	}
 	return out, through, nil
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cloneRaw(r json.RawMessage) json.RawMessage {
-	if r == nil {
-		return nil
-	}
-	return append(json.RawMessage(nil), r...)
 }

@@ -41,7 +41,7 @@ type Store struct {
 	closed      bool
 	held        bool            // a :memory: store's holder (see cdchook.Store.Hold)
 	retention   retention       // how much delivered history pruning keeps
-	watchers    map[string]bool // named watchers watching (WatchAs)
+	named       map[string]bool // named watchers watching (WatchAs)
 
 	hub *hub // wakes watchers at each commit (Watch)
 

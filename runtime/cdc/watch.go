@@ -65,7 +65,7 @@ func (s *Store) DropWatcher(ctx context.Context, name string) error {
 		return err
 	}
 	s.mu.Lock()
-	active := s.watchers[name]
+	active := s.named[name]
 	s.mu.Unlock()
 	if active {
 		return fmt.Errorf("%w: watcher %q is watching", ErrHeld, name)
@@ -212,14 +212,14 @@ func (s *Store) isClosed() bool {
 // where it starts.
 func (s *Store) claimWatcher(ctx context.Context, name string) (*watchpos.Position, error) {
 	s.mu.Lock()
-	if s.watchers[name] {
+	if s.named[name] {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("%w: watcher %q is watching already", ErrHeld, name)
 	}
-	if s.watchers == nil {
-		s.watchers = map[string]bool{}
+	if s.named == nil {
+		s.named = map[string]bool{}
 	}
-	s.watchers[name] = true
+	s.named[name] = true
 	s.mu.Unlock()
 	saved, err := s.watcherStart(ctx, name)
 	if err != nil {
@@ -236,7 +236,7 @@ func (s *Store) claimWatcher(ctx context.Context, name string) (*watchpos.Positi
 
 func (s *Store) unclaimWatcher(name string) {
 	s.mu.Lock()
-	delete(s.watchers, name)
+	delete(s.named, name)
 	s.mu.Unlock()
 }
 
